@@ -1,0 +1,100 @@
+/* ledger--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION ledger" to load this file. \quit
+
+-- The table access method ------------------------------------------------
+
+CREATE FUNCTION ledger.ledger_tam_handler(internal)
+RETURNS table_am_handler
+AS 'MODULE_PATHNAME', 'ledger_tam_handler'
+LANGUAGE C STRICT;
+
+CREATE ACCESS METHOD ledger TYPE TABLE HANDLER ledger.ledger_tam_handler;
+COMMENT ON ACCESS METHOD ledger IS 'columnar event ledger';
+
+-- Segment catalogs --------------------------------------------------------
+--
+-- Shared by every ledger of this database and keyed by the ledger's
+-- relfilenode ("storage"): TRUNCATE, VACUUM FULL and table rewrites give a
+-- ledger a new relfilenode inside the transaction, so its segments follow
+-- pg_class transactionally and a rollback brings the old ones back.  Nobody
+-- but the extension reads these tables: PUBLIC has no privileges on them and
+-- the C code accesses them directly; ledger.segments shows only metadata of
+-- ledgers the caller may SELECT.
+
+CREATE TABLE ledger.segment (
+	storage     oid NOT NULL,          -- pg_class.relfilenode of the ledger
+	segment_id  bigint NOT NULL,       -- from ledger.segment_id_seq, never reused
+	first_row   bigint NOT NULL,       -- first reserved row number (TID space)
+	row_count   integer NOT NULL,      -- rows stored in the segment
+	time_min    timestamptz,           -- range of the ledger's time column
+	time_max    timestamptz,
+	data_bytes  bigint NOT NULL,       -- compressed bytes of all its columns
+	format      smallint NOT NULL,     -- segment format version
+	PRIMARY KEY (storage, segment_id)
+);
+
+CREATE TABLE ledger.segment_column (
+	storage     oid NOT NULL,
+	segment_id  bigint NOT NULL,
+	attnum      smallint NOT NULL,
+	null_count  integer NOT NULL,
+	min_value   bytea,                 -- zone map: serialized datum or NULL
+	max_value   bytea,
+	dict_count  integer NOT NULL,      -- dictionary entries, 0 when none
+	dict        bytea,                 -- dictionary + roaring bitmaps
+	data        bytea NOT NULL,        -- encoded, zstd-compressed blocks
+	PRIMARY KEY (storage, segment_id, attnum)
+);
+ALTER TABLE ledger.segment_column ALTER COLUMN dict SET STORAGE EXTERNAL;
+ALTER TABLE ledger.segment_column ALTER COLUMN data SET STORAGE EXTERNAL;
+ALTER TABLE ledger.segment_column ALTER COLUMN min_value SET STORAGE EXTERNAL;
+ALTER TABLE ledger.segment_column ALTER COLUMN max_value SET STORAGE EXTERNAL;
+
+CREATE SEQUENCE ledger.segment_id_seq;
+
+REVOKE ALL ON ledger.segment, ledger.segment_column, ledger.segment_id_seq FROM PUBLIC;
+
+-- Loads the library before any DROP so that its object_access_hook sees the
+-- drop of a ledger and removes the ledger's segments.
+CREATE FUNCTION ledger.ledger_ddl_start()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'ledger_ddl_start'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION ledger.ledger_ddl_start() FROM PUBLIC;
+
+CREATE EVENT TRIGGER ledger_ddl_start ON ddl_command_start
+	EXECUTE FUNCTION ledger.ledger_ddl_start();
+
+-- Introspection -------------------------------------------------------------
+
+-- One row per visible segment of every ledger the caller may SELECT.
+CREATE VIEW ledger.segments WITH (security_barrier) AS
+SELECT c.oid::regclass AS ledger,
+	   s.segment_id,
+	   s.row_count AS rows,
+	   s.time_min,
+	   s.time_max,
+	   s.data_bytes AS bytes,
+	   (SELECT pg_catalog.jsonb_object_agg(a.attname,
+				coalesce(pg_catalog.pg_column_size(sc.dict), 0) +
+				pg_catalog.pg_column_size(sc.data))
+		  FROM ledger.segment_column sc
+		  JOIN pg_catalog.pg_attribute a
+			ON a.attrelid = c.oid AND a.attnum = sc.attnum AND NOT a.attisdropped
+		 WHERE sc.storage = s.storage AND sc.segment_id = s.segment_id
+	   ) AS column_bytes
+FROM ledger.segment s
+JOIN pg_catalog.pg_class c ON c.relfilenode = s.storage
+JOIN pg_catalog.pg_am am ON am.oid = c.relam AND am.amname = 'ledger'
+WHERE pg_catalog.has_table_privilege(c.oid, 'SELECT');
+GRANT SELECT ON ledger.segments TO PUBLIC;
+
+-- Bytes a ledger owns: its segment and column catalog rows, their TOAST,
+-- and the ledger's own relation fork (the metapage).
+CREATE FUNCTION ledger.table_size(ledger regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'ledger_table_size'
+LANGUAGE C STRICT STABLE;
+GRANT EXECUTE ON FUNCTION ledger.table_size(regclass) TO PUBLIC;

@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger.h
+ *	  Settings shared by every component of the ledger extension.
+ *
+ * NOTES
+ *	  GUC variables are defined in src/ledger.c and registered by _PG_init;
+ *	  components read them through these declarations only.
+ *
+ * IDENTIFICATION
+ *	  src/include/ledger/ledger.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_LEDGER_H
+#define LEDGER_LEDGER_H
+
+/* zstd level used for new segments (ledger.compression_level) */
+extern int	ledger_compression_level;
+
+/* rows in a segment before the write buffer flushes (ledger.segment_rows) */
+extern int	ledger_segment_rows;
+
+/* write buffer memory, in kB, before it flushes (ledger.write_buffer_size) */
+extern int	ledger_write_buffer_size;
+
+/* name of the extension's schema and access method */
+#define LEDGER_SCHEMA_NAME		"ledger"
+#define LEDGER_AM_NAME			"ledger"
+
+#endif							/* LEDGER_LEDGER_H */

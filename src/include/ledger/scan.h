@@ -1,0 +1,73 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.h
+ *	  Interface of the scan component: reading the rows of a ledger from
+ *	  its segments and from the transaction's write buffer.
+ *
+ * NOTES
+ *	  A reader lists the segments its snapshot sees once, at begin, and
+ *	  then walks them in segment order, decoding one block of each wanted
+ *	  column at a time.  After the segments come the rows still buffered
+ *	  by this transaction that the snapshot's command id may see.  A reader
+ *	  may be restricted to a row-number range (ANALYZE, TID fetches) and may
+ *	  share its segment list with other processes of a parallel scan
+ *	  through an atomic counter.
+ *
+ * IDENTIFICATION
+ *	  src/include/ledger/scan.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_SCAN_H
+#define LEDGER_SCAN_H
+
+#include "postgres.h"
+
+#include "access/relscan.h"
+#include "executor/tuptable.h"
+#include "port/atomics.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+
+typedef struct LedgerReader LedgerReader;
+
+/* shared state of a parallel scan of a ledger */
+typedef struct LedgerParallelScanData
+{
+	ParallelTableScanDescData base;
+	pg_atomic_uint64 next_segment;	/* index into the shared segment order */
+} LedgerParallelScanData;
+
+/*
+ * Starts reading rel as seen by snapshot.  wanted (natts entries, may be
+ * NULL for all) says which columns to decode; the others read as NULL.
+ * With read_buffered the transaction's buffered rows come last.
+ * Allocates in CurrentMemoryContext.
+ */
+extern LedgerReader *LedgerReaderBegin(Relation rel, Snapshot snapshot,
+									   const bool *wanted, bool read_buffered);
+
+/* shares segments with a parallel scan through counter */
+extern void LedgerReaderSetParallel(LedgerReader *reader,
+									pg_atomic_uint64 *counter);
+
+/* restricts the reader to row numbers [from, to) (no buffered rows) */
+extern void LedgerReaderSetRange(LedgerReader *reader, int64 from, int64 to);
+
+/* stores the next row in slot (virtual); false at the end */
+extern bool LedgerReaderNext(LedgerReader *reader, TupleTableSlot *slot);
+
+/* starts over from the first row */
+extern void LedgerReaderRescan(LedgerReader *reader);
+
+/* releases the reader */
+extern void LedgerReaderEnd(LedgerReader *reader);
+
+/* rows the reader has returned from segments and from the buffer */
+extern int64 LedgerReaderRowsReturned(LedgerReader *reader);
+
+/* fetches the row with TID tid visible to snapshot into slot */
+extern bool LedgerFetchRow(Relation rel, Snapshot snapshot, ItemPointer tid,
+						   TupleTableSlot *slot);
+
+#endif							/* LEDGER_SCAN_H */

@@ -1,0 +1,122 @@
+/*-------------------------------------------------------------------------
+ *
+ * store.h
+ *	  Interface of the store component: where segments live and how they
+ *	  are found.
+ *
+ * NOTES
+ *	  Segments are rows of the extension's heap catalogs ledger.segment and
+ *	  ledger.segment_column, keyed by the ledger's relfilenode ("storage").
+ *	  They are MVCC-visible like any heap row: a segment written by an
+ *	  aborted (sub)transaction vanishes with it, and readers see exactly the
+ *	  segments of their snapshot.  Row numbers (the TID space) are reserved
+ *	  from a counter on block 0 of the ledger's own main fork, WAL-logged
+ *	  with generic WAL and never reused.  See src/store/README.md.
+ *
+ * IDENTIFICATION
+ *	  src/include/ledger/store.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_STORE_H
+#define LEDGER_STORE_H
+
+#include "postgres.h"
+
+#include "ledger/segment.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+#include "utils/snapshot.h"
+#include "utils/timestamp.h"
+
+/* metadata of one segment, as read from ledger.segment */
+typedef struct LedgerSegmentMeta
+{
+	int64		segment_id;
+	int64		first_row;		/* first row number; rows are contiguous */
+	int32		row_count;
+	bool		has_time;
+	TimestampTz time_min;
+	TimestampTz time_max;
+	int64		data_bytes;
+} LedgerSegmentMeta;
+
+/* one stored column of one segment (blobs detoasted when fetched) */
+typedef struct LedgerStoredColumn
+{
+	bool		present;		/* false: the segment has no such column */
+	int32		null_count;
+	int32		dict_count;
+	bytea	   *min_value;
+	bytea	   *max_value;
+	bytea	   *dict;			/* NULL unless requested and present */
+	bytea	   *data;			/* NULL unless requested */
+} LedgerStoredColumn;
+
+/* segment time range input for LedgerStoreWriteSegment */
+typedef struct LedgerTimeRange
+{
+	bool		valid;
+	TimestampTz min;
+	TimestampTz max;
+} LedgerTimeRange;
+
+/* segments of rel visible to snapshot, sorted by segment_id (palloc'd) */
+extern LedgerSegmentMeta *LedgerStoreListSegments(Relation rel,
+												  Snapshot snapshot,
+												  int *nsegments);
+
+/*
+ * Fetches the columns "wanted" (indexed by attnum - 1, rel's natts entries)
+ * of one segment into out[attnum - 1].  Blobs are detoasted into
+ * CurrentMemoryContext; with fetch_dict the dictionaries too.
+ */
+extern void LedgerStoreFetchColumns(Relation rel, Snapshot snapshot,
+									int64 segment_id, const bool *wanted,
+									bool fetch_data, bool fetch_dict,
+									LedgerStoredColumn *out);
+
+/*
+ * Writes one segment of nrows rows: reserves its row numbers and inserts
+ * its catalog rows stamped with command id "cid".  cols has one entry per
+ * attribute of rel; entries of dropped attributes are ignored.  Returns the
+ * new segment's id.
+ */
+extern int64 LedgerStoreWriteSegment(Relation rel, int nrows,
+									 LedgerEncodedColumn *cols,
+									 LedgerTimeRange *trange,
+									 CommandId cid, int64 *first_row);
+
+/* removes every segment stored under "storage" (transactional) */
+extern void LedgerStoreDropStorage(Oid storage);
+
+/* copies every segment of rel visible to snapshot to storage "to" */
+extern void LedgerStoreCopyStorage(Relation rel, Snapshot snapshot, Oid to);
+
+/* reserves nrows contiguous row numbers of rel and returns the first */
+extern int64 LedgerStoreReserveRows(Relation rel, int64 nrows);
+
+/* the next row number rel would reserve (bounds its TID space) */
+extern int64 LedgerStoreNextRow(Relation rel);
+
+/* rows, segments and compressed bytes of rel visible to snapshot */
+extern void LedgerStoreTotals(Relation rel, Snapshot snapshot, int64 *rows,
+							  int64 *nsegments, int64 *bytes);
+
+/* bytes of the segment catalogs (heap + TOAST + indexes) owned by rel */
+extern int64 LedgerStoreTableSize(Relation rel);
+
+/*
+ * TIDs from this block number up are never real rows: the write buffer
+ * hands them out for rows not yet flushed to a segment.
+ */
+#define LEDGER_PSEUDO_BLOCK_BASE	((BlockNumber) 0xF0000000)
+
+/* row number <-> TID, offsets 1..MaxHeapTuplesPerPage */
+extern void LedgerRowNumberToTid(int64 rownum, ItemPointer tid);
+extern int64 LedgerTidToRowNumber(ItemPointer tid);
+
+/* oid of ledger.segment etc.; InvalidOid when missing (extension dropping) */
+extern Oid	LedgerCatalogRelid(const char *relname, bool missing_ok);
+
+#endif							/* LEDGER_STORE_H */

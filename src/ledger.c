@@ -1,0 +1,66 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger.c
+ *	  Entry point of the ledger extension: GUCs, hooks and callbacks.
+ *
+ * NOTES
+ *	  Nothing else lives here.  GUCs are kept in alphabetical order and
+ *	  the "ledger" prefix is reserved.
+ *
+ * IDENTIFICATION
+ *	  src/ledger.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "ledger/ledger.h"
+#include "ledger/planner.h"
+#include "ledger/segment.h"
+#include "ledger/tableam.h"
+#include "ledger/write.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+int			ledger_compression_level = 3;
+int			ledger_segment_rows = LEDGER_SEGMENT_MAX_ROWS;
+int			ledger_write_buffer_size = 256 * 1024;
+
+void		_PG_init(void);
+
+/* registers GUCs and installs hooks and transaction callbacks */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("ledger.compression_level",
+							"zstd compression level of new segments.",
+							NULL,
+							&ledger_compression_level,
+							3, 1, 19,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ledger.segment_rows",
+							"Rows in a segment before the write buffer writes it.",
+							NULL,
+							&ledger_segment_rows,
+							LEDGER_SEGMENT_MAX_ROWS, 1000, LEDGER_SEGMENT_MAX_ROWS,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ledger.write_buffer_size",
+							"Memory a write buffer may use before it writes a segment.",
+							NULL,
+							&ledger_write_buffer_size,
+							256 * 1024, 1024, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("ledger");
+
+	LedgerWriteInit();
+	LedgerTableAmInit();
+	LedgerPlannerInit();
+}

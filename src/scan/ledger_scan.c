@@ -1,0 +1,507 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger_scan.c
+ *	  Reading the rows of a ledger: segments first, then buffered rows.
+ *
+ * NOTES
+ *	  Segment metadata is listed once per reader with the reader's
+ *	  snapshot; segments are immutable, so their column rows are fetched
+ *	  with the same snapshot when the reader reaches them.  Each segment's
+ *	  work happens in a memory context reset when the reader moves on, so
+ *	  datums returned for a row stay valid until the next row is asked for
+ *	  (the usual contract of scan_getnextslot).
+ *
+ * IDENTIFICATION
+ *	  src/scan/ledger_scan.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "ledger/scan.h"
+#include "ledger/segment.h"
+#include "ledger/store.h"
+#include "ledger/write.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+static void close_segment(LedgerReader *r);
+
+struct LedgerReader
+{
+	Relation	rel;
+	Snapshot	snapshot;
+	int			natts;
+	bool	   *wanted;			/* columns to decode */
+	bool		read_buffered;
+	MemoryContext cxt;			/* the reader's own memory */
+	MemoryContext segcxt;		/* reset per segment */
+
+	/* segments */
+	LedgerSegmentMeta *segments;
+	int			nsegments;
+	int			next_segment;	/* serial scans */
+	pg_atomic_uint64 *parallel_next;	/* parallel scans */
+
+	/* row-number range, when restricted */
+	bool		ranged;
+	int64		range_from;
+	int64		range_to;
+	int		   *order;			/* segment indexes sorted by first_row */
+	int			order_pos;		/* next position in order to look at */
+
+	/* the current segment */
+	LedgerSegmentMeta *seg;		/* NULL if none */
+	LedgerColumnReader **readers;	/* per attribute, NULL if not stored */
+	Datum	   *constval;		/* value of columns the segment lacks */
+	bool	   *constnull;
+	int			row;			/* next row index in the segment */
+	int			row_end;		/* end of the rows to return */
+	int			block;			/* block decoded into values/isnull, or -1 */
+	Datum	  **values;			/* values[att][row in block] */
+	bool	  **isnull;
+
+	/* buffered rows */
+	bool		buffered_started;
+	List	   *runs;			/* LedgerBufferedRows *, oldest first */
+	ListCell   *run_cell;
+	int			run_row;
+
+	int64		returned;
+};
+
+/* starts reading rel as seen by snapshot; see scan.h */
+LedgerReader *
+LedgerReaderBegin(Relation rel, Snapshot snapshot, const bool *wanted,
+				  bool read_buffered)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	LedgerReader *r;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ledger reader",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	r = palloc0(sizeof(LedgerReader));
+	r->rel = rel;
+	r->snapshot = snapshot;
+	r->natts = tupdesc->natts;
+	r->cxt = cxt;
+	r->segcxt = AllocSetContextCreate(cxt, "ledger reader segment",
+									  ALLOCSET_DEFAULT_SIZES);
+	r->read_buffered = read_buffered;
+	r->wanted = palloc(sizeof(bool) * Max(r->natts, 1));
+	for (int i = 0; i < r->natts; i++)
+		r->wanted[i] = !TupleDescAttr(tupdesc, i)->attisdropped &&
+			(wanted == NULL || wanted[i]);
+	r->readers = palloc0(sizeof(LedgerColumnReader *) * Max(r->natts, 1));
+	r->constval = palloc0(sizeof(Datum) * Max(r->natts, 1));
+	r->constnull = palloc0(sizeof(bool) * Max(r->natts, 1));
+	r->values = palloc0(sizeof(Datum *) * Max(r->natts, 1));
+	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
+	for (int i = 0; i < r->natts; i++)
+	{
+		if (!r->wanted[i])
+			continue;
+		r->values[i] = MemoryContextAllocHuge(cxt, sizeof(Datum) * LEDGER_BLOCK_ROWS);
+		r->isnull[i] = MemoryContextAllocHuge(cxt, sizeof(bool) * LEDGER_BLOCK_ROWS);
+	}
+	r->segments = LedgerStoreListSegments(rel, snapshot, &r->nsegments);
+	r->block = -1;
+
+	MemoryContextSwitchTo(old);
+	return r;
+}
+
+/* shares segments with a parallel scan through counter */
+void
+LedgerReaderSetParallel(LedgerReader *reader, pg_atomic_uint64 *counter)
+{
+	reader->parallel_next = counter;
+	/* only the leader has this transaction's buffered rows */
+	if (IsParallelWorker())
+		reader->read_buffered = false;
+}
+
+/* qsort comparator: segment indexes by first_row */
+static LedgerSegmentMeta *sort_segments;
+static int
+cmp_first_row(const void *a, const void *b)
+{
+	int64		ra = sort_segments[*(const int *) a].first_row;
+	int64		rb = sort_segments[*(const int *) b].first_row;
+
+	return (ra > rb) - (ra < rb);
+}
+
+/* positions the current segment's row window on the reader's range */
+static void
+window_segment(LedgerReader *r)
+{
+	LedgerSegmentMeta *seg = r->seg;
+
+	r->row = (int) Max(0, r->range_from - seg->first_row);
+	r->row_end = (int) Min((int64) seg->row_count, r->range_to - seg->first_row);
+}
+
+/*
+ * Restricts the reader to row numbers [from, to).  May be called again
+ * with a later range; an open segment and its decoded block are reused.
+ */
+void
+LedgerReaderSetRange(LedgerReader *r, int64 from, int64 to)
+{
+	int			lo,
+				hi;
+
+	r->range_from = from;
+	r->range_to = to;
+	r->read_buffered = false;
+	r->buffered_started = false;
+	if (!r->ranged)
+	{
+		r->ranged = true;
+		r->order = MemoryContextAlloc(r->cxt, sizeof(int) * Max(r->nsegments, 1));
+		for (int i = 0; i < r->nsegments; i++)
+			r->order[i] = i;
+		sort_segments = r->segments;
+		qsort(r->order, r->nsegments, sizeof(int), cmp_first_row);
+	}
+
+	/* first segment whose rows end after "from" */
+	lo = 0;
+	hi = r->nsegments;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+		LedgerSegmentMeta *m = &r->segments[r->order[mid]];
+
+		if (m->first_row + m->row_count <= from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	r->order_pos = lo;
+
+	if (r->seg != NULL && lo < r->nsegments &&
+		r->seg == &r->segments[r->order[lo]] && r->seg->first_row < to)
+	{
+		window_segment(r);
+		r->order_pos = lo + 1;
+	}
+	else if (r->seg != NULL)
+		close_segment(r);
+}
+
+/* leaves the current segment */
+static void
+close_segment(LedgerReader *r)
+{
+	r->seg = NULL;
+	r->block = -1;
+	memset(r->readers, 0, sizeof(LedgerColumnReader *) * Max(r->natts, 1));
+	MemoryContextReset(r->segcxt);
+}
+
+/* the index of the next segment to read, or -1 */
+static int
+claim_segment(LedgerReader *r)
+{
+	if (r->ranged)
+	{
+		if (r->order_pos < r->nsegments &&
+			r->segments[r->order[r->order_pos]].first_row < r->range_to)
+			return r->order[r->order_pos++];
+		return -1;
+	}
+	if (r->parallel_next != NULL)
+	{
+		uint64		i = pg_atomic_fetch_add_u64(r->parallel_next, 1);
+
+		return i < (uint64) r->nsegments ? (int) i : -1;
+	}
+	return r->next_segment < r->nsegments ? r->next_segment++ : -1;
+}
+
+/* opens segment i: fetches and opens its wanted columns */
+static void
+open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
+{
+	MemoryContext old = MemoryContextSwitchTo(r->segcxt);
+	TupleDesc	tupdesc = RelationGetDescr(r->rel);
+	LedgerStoredColumn *cols;
+
+	cols = palloc(sizeof(LedgerStoredColumn) * Max(r->natts, 1));
+	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->wanted,
+							true, false, cols);
+	for (int i = 0; i < r->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		r->readers[i] = NULL;
+		r->constnull[i] = true;
+		r->constval[i] = (Datum) 0;
+		if (!r->wanted[i])
+			continue;
+		if (cols[i].present)
+			r->readers[i] = LedgerColumnReaderCreate(att, seg->row_count,
+													 cols[i].data, r->segcxt);
+		else
+			/* added after the segment was written: its default or NULL */
+			r->constval[i] = getmissingattr(tupdesc, i + 1, &r->constnull[i]);
+	}
+	r->seg = seg;
+	r->block = -1;
+	r->row = 0;
+	r->row_end = seg->row_count;
+	if (r->ranged)
+		window_segment(r);
+	MemoryContextSwitchTo(old);
+}
+
+/* decodes the block holding the current row, if not decoded yet */
+static void
+load_block(LedgerReader *r)
+{
+	int			block = r->row / LEDGER_BLOCK_ROWS;
+	int			expect = Min(LEDGER_BLOCK_ROWS,
+							 r->seg->row_count - block * LEDGER_BLOCK_ROWS);
+
+	if (block == r->block)
+		return;
+	for (int i = 0; i < r->natts; i++)
+	{
+		int			n;
+
+		if (r->readers[i] == NULL)
+			continue;
+		n = LedgerColumnReaderReadBlock(r->readers[i], block, r->values[i],
+										r->isnull[i]);
+		if (n != expect)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("ledger segment " INT64_FORMAT " of \"%s\" is corrupted",
+							r->seg->segment_id, RelationGetRelationName(r->rel)),
+					 errdetail("Block %d of column %d holds %d rows, expected %d.",
+							   block, i + 1, n, expect)));
+	}
+	r->block = block;
+}
+
+/* true if the segment intersects the reader's row range */
+static bool
+segment_in_range(LedgerReader *r, LedgerSegmentMeta *seg)
+{
+	if (!r->ranged)
+		return true;
+	return seg->first_row < r->range_to &&
+		seg->first_row + seg->row_count > r->range_from;
+}
+
+/* fills slot from buffered row idx of run */
+static void
+store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
+			   TupleTableSlot *slot)
+{
+	TupleDesc	tupdesc = RelationGetDescr(r->rel);
+
+	for (int i = 0; i < r->natts; i++)
+	{
+		if (!r->wanted[i])
+		{
+			slot->tts_values[i] = (Datum) 0;
+			slot->tts_isnull[i] = true;
+		}
+		else if (i < run->natts)
+		{
+			slot->tts_values[i] = run->values[i][idx];
+			slot->tts_isnull[i] = run->isnull[i][idx];
+		}
+		else
+			slot->tts_values[i] = getmissingattr(tupdesc, i + 1,
+												 &slot->tts_isnull[i]);
+	}
+	ExecStoreVirtualTuple(slot);
+	LedgerRowNumberToTid((int64) LEDGER_PSEUDO_BLOCK_BASE * MaxHeapTuplesPerPage +
+						 run->pseudo_base + idx, &slot->tts_tid);
+	slot->tts_tableOid = RelationGetRelid(r->rel);
+}
+
+/* stores the next row in slot (virtual); false at the end */
+bool
+LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
+{
+	ExecClearTuple(slot);
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+
+		if (r->seg != NULL)
+		{
+			if (r->row < r->row_end)
+			{
+				int			idx;
+
+				load_block(r);
+				idx = r->row % LEDGER_BLOCK_ROWS;
+				for (int i = 0; i < r->natts; i++)
+				{
+					if (r->readers[i] != NULL)
+					{
+						slot->tts_values[i] = r->values[i][idx];
+						slot->tts_isnull[i] = r->isnull[i][idx];
+					}
+					else
+					{
+						slot->tts_values[i] = r->constval[i];
+						slot->tts_isnull[i] = r->constnull[i];
+					}
+				}
+				ExecStoreVirtualTuple(slot);
+				LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);
+				slot->tts_tableOid = RelationGetRelid(r->rel);
+				r->row++;
+				r->returned++;
+				return true;
+			}
+			/* in ranged mode keep the segment open for the next range */
+			if (r->ranged &&
+				!(r->order_pos < r->nsegments &&
+				  r->segments[r->order[r->order_pos]].first_row < r->range_to))
+				return false;
+			close_segment(r);
+		}
+
+		if (!r->buffered_started)
+		{
+			int			i = claim_segment(r);
+
+			if (i >= 0)
+			{
+				if (segment_in_range(r, &r->segments[i]))
+					open_segment(r, &r->segments[i]);
+				continue;
+			}
+			if (r->ranged)
+				return false;	/* a later SetRange may continue */
+			r->buffered_started = true;
+			if (r->read_buffered)
+			{
+				MemoryContext old = MemoryContextSwitchTo(r->cxt);
+
+				r->runs = LedgerWriteBeginRead(r->rel, r->snapshot->curcid);
+				MemoryContextSwitchTo(old);
+				r->run_cell = list_head(r->runs);
+				r->run_row = 0;
+			}
+		}
+
+		/* buffered rows of this transaction */
+		while (r->run_cell != NULL)
+		{
+			LedgerBufferedRows *run = lfirst(r->run_cell);
+
+			if (r->run_row < run->nrows)
+			{
+				store_buffered(r, run, r->run_row++, slot);
+				r->returned++;
+				return true;
+			}
+			r->run_cell = lnext(r->runs, r->run_cell);
+			r->run_row = 0;
+		}
+		return false;
+	}
+}
+
+/* starts over from the first row */
+void
+LedgerReaderRescan(LedgerReader *r)
+{
+	close_segment(r);
+	r->next_segment = 0;
+	r->buffered_started = false;
+	if (r->runs != NIL)
+	{
+		LedgerWriteEndRead(r->runs);
+		r->runs = NIL;
+	}
+	r->run_cell = NULL;
+	r->returned = 0;
+}
+
+/* releases the reader */
+void
+LedgerReaderEnd(LedgerReader *r)
+{
+	if (r->runs != NIL)
+		LedgerWriteEndRead(r->runs);
+	MemoryContextDelete(r->cxt);
+}
+
+/* rows the reader has returned */
+int64
+LedgerReaderRowsReturned(LedgerReader *reader)
+{
+	return reader->returned;
+}
+
+/* fetches the row with TID tid visible to snapshot into slot */
+bool
+LedgerFetchRow(Relation rel, Snapshot snapshot, ItemPointer tid,
+			   TupleTableSlot *slot)
+{
+	int64		rownum;
+	LedgerReader *r;
+	bool		found;
+
+	if (!ItemPointerIsValid(tid))
+		return false;
+
+	if (ItemPointerGetBlockNumber(tid) >= LEDGER_PSEUDO_BLOCK_BASE)
+	{
+		LedgerBufferedRows run;
+		int			idx;
+
+		if (!LedgerWriteFindPseudo(rel, tid, &run, &idx, &rownum))
+			return false;
+		if (run.level != NULL)
+		{
+			LedgerReader fake;
+
+			/* a buffered row: only this transaction can have its TID */
+			memset(&fake, 0, sizeof(fake));
+			fake.rel = rel;
+			fake.natts = RelationGetDescr(rel)->natts;
+			fake.wanted = palloc(sizeof(bool) * Max(fake.natts, 1));
+			memset(fake.wanted, true, sizeof(bool) * Max(fake.natts, 1));
+			ExecClearTuple(slot);
+			store_buffered(&fake, &run, idx, slot);
+			slot->tts_tid = *tid;
+			pfree(fake.wanted);
+			return true;
+		}
+	}
+	else
+		rownum = LedgerTidToRowNumber(tid);
+
+	r = LedgerReaderBegin(rel, snapshot, NULL, false);
+	LedgerReaderSetRange(r, rownum, rownum + 1);
+	found = LedgerReaderNext(r, slot);
+	if (found)
+	{
+		/* materialize: the reader's memory goes away now */
+		ExecMaterializeSlot(slot);
+		if (ItemPointerGetBlockNumber(tid) >= LEDGER_PSEUDO_BLOCK_BASE)
+			slot->tts_tid = *tid;
+	}
+	LedgerReaderEnd(r);
+	return found;
+}

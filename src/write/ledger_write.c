@@ -1,0 +1,837 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger_write.c
+ *	  The per-transaction write buffer of ledger relations.
+ *
+ * NOTES
+ *	  Rows are kept column-major per relation in "levels": one level per
+ *	  (subtransaction, relfilenode) pair that inserted rows, newest first.
+ *	  A level remembers the command id of each row (nondecreasing), and a
+ *	  pseudo row number range so every buffered row has a stable TID above
+ *	  LEDGER_PSEUDO_BLOCK_BASE.
+ *
+ *	  - sub-commit relabels the levels to the parent subtransaction;
+ *	  - sub-abort throws its levels away;
+ *	  - pre-commit and pre-prepare write every level whose relfilenode is
+ *	    still the relation's (rows of a truncated or rewritten relfilenode
+ *	    are dropped: the rewrite has copied them, TRUNCATE removed them);
+ *	  - a full level is written at once, stamped so that commands which
+ *	    could see its rows still do (see flush_levels).
+ *
+ *	  A scan pins the levels it reads.  A pinned level that is written or
+ *	  discarded is moved to a graveyard freed at transaction end, so the
+ *	  scan's arrays stay valid.  All memory hangs below WriteContext, which
+ *	  is reset at the end of every transaction.
+ *
+ * IDENTIFICATION
+ *	  src/write/ledger_write.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "ledger/ledger.h"
+#include "ledger/segment.h"
+#include "ledger/store.h"
+#include "ledger/write.h"
+#include "miscadmin.h"
+#include "access/relation.h"
+#include "utils/date.h"
+#include "utils/datum.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#define ARENA_BLOCK_SIZE	(1024 * 1024)
+#define ARENA_LARGE_VALUE	(64 * 1024)
+
+/* buffered rows of one relation from one (subtransaction, relfilenode) */
+typedef struct WriteLevel
+{
+	struct WriteLevel *next;	/* older level of the same relation */
+	SubTransactionId subid;
+	Oid			storage;		/* relfilenode the rows were inserted into */
+	MemoryContext cxt;
+	int			natts;
+	int			nrows;
+	int			capacity;
+	Datum	  **values;
+	bool	  **isnull;
+	CommandId  *cids;
+	int64		pseudo_base;
+	Size		bytes;
+	int			pins;
+	char	   *arena;			/* current arena block */
+	Size		arena_free;
+} WriteLevel;
+
+/* the buffer of one relation */
+typedef struct WriteState
+{
+	Oid			relid;			/* hash key */
+	WriteLevel *levels;			/* newest first */
+	int64		next_pseudo;	/* next unused pseudo row number */
+} WriteState;
+
+/* a level written to a segment: where its pseudo row numbers went */
+typedef struct FlushedRange
+{
+	Oid			relid;
+	int64		pseudo_base;
+	int			nrows;
+	int64		first_row;
+} FlushedRange;
+
+static MemoryContext WriteContext = NULL;
+static HTAB *WriteStates = NULL;
+static List *Graveyard = NIL;	/* pinned levels no longer in use */
+static List *FlushedRanges = NIL;
+
+/* creates the per-transaction structures on first use */
+static void
+ensure_write_context(void)
+{
+	HASHCTL		ctl;
+
+	if (WriteStates != NULL)
+		return;
+	if (WriteContext == NULL)
+		WriteContext = AllocSetContextCreate(TopMemoryContext,
+											 "ledger write buffers",
+											 ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(WriteState);
+	ctl.hcxt = WriteContext;
+	WriteStates = hash_create("ledger write states", 16, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* frees every buffer; called at transaction end */
+static void
+reset_write_state(void)
+{
+	WriteStates = NULL;
+	Graveyard = NIL;
+	FlushedRanges = NIL;
+	if (WriteContext != NULL)
+		MemoryContextReset(WriteContext);
+}
+
+/* frees a level, or parks it in the graveyard while a scan pins it */
+static void
+release_level(WriteLevel *level)
+{
+	if (level->pins > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(WriteContext);
+
+		Graveyard = lappend(Graveyard, level);
+		MemoryContextSwitchTo(old);
+	}
+	else
+		MemoryContextDelete(level->cxt);
+}
+
+/* a new, empty level for rel in the current subtransaction */
+static WriteLevel *
+new_level(Relation rel, WriteState *state)
+{
+	MemoryContext cxt;
+	WriteLevel *level;
+	int			natts = RelationGetDescr(rel)->natts;
+
+	cxt = AllocSetContextCreate(WriteContext, "ledger write level",
+								ALLOCSET_DEFAULT_SIZES);
+	level = MemoryContextAllocZero(cxt, sizeof(WriteLevel));
+	level->cxt = cxt;
+	level->subid = GetCurrentSubTransactionId();
+	level->storage = rel->rd_node.relNode;
+	level->natts = natts;
+	level->capacity = 0;
+	level->values = MemoryContextAllocZero(cxt, sizeof(Datum *) * Max(natts, 1));
+	level->isnull = MemoryContextAllocZero(cxt, sizeof(bool *) * Max(natts, 1));
+	level->pseudo_base = state->next_pseudo;
+	return level;
+}
+
+/* grows a level's arrays to hold at least need rows */
+static void
+grow_level(WriteLevel *level, int need)
+{
+	int			newcap = Max(level->capacity * 2, 1024);
+
+	while (newcap < need)
+		newcap *= 2;
+	newcap = Min(newcap, LEDGER_SEGMENT_MAX_ROWS);
+	Assert(newcap >= need);
+	for (int i = 0; i < level->natts; i++)
+	{
+		if (level->capacity == 0)
+		{
+			level->values[i] = MemoryContextAllocHuge(level->cxt, sizeof(Datum) * newcap);
+			level->isnull[i] = MemoryContextAllocHuge(level->cxt, sizeof(bool) * newcap);
+		}
+		else
+		{
+			level->values[i] = repalloc_huge(level->values[i], sizeof(Datum) * newcap);
+			level->isnull[i] = repalloc_huge(level->isnull[i], sizeof(bool) * newcap);
+		}
+	}
+	if (level->capacity == 0)
+		level->cids = MemoryContextAllocHuge(level->cxt, sizeof(CommandId) * newcap);
+	else
+		level->cids = repalloc_huge(level->cids, sizeof(CommandId) * newcap);
+	level->capacity = newcap;
+}
+
+/* adds columns added by ALTER TABLE since the level was made */
+static void
+widen_level(WriteLevel *level, TupleDesc tupdesc)
+{
+	int			natts = tupdesc->natts;
+
+	if (natts <= level->natts)
+		return;
+	level->values = repalloc(level->values, sizeof(Datum *) * natts);
+	level->isnull = repalloc(level->isnull, sizeof(bool *) * natts);
+	for (int i = level->natts; i < natts; i++)
+	{
+		bool		missing_null;
+		Datum		missing = getmissingattr(tupdesc, i + 1, &missing_null);
+
+		level->values[i] = MemoryContextAllocHuge(level->cxt,
+												  sizeof(Datum) * Max(level->capacity, 1));
+		level->isnull[i] = MemoryContextAllocHuge(level->cxt,
+												  sizeof(bool) * Max(level->capacity, 1));
+		/* missing values live in the relcache entry: copy them */
+		if (!missing_null && !TupleDescAttr(tupdesc, i)->attbyval)
+		{
+			MemoryContext old = MemoryContextSwitchTo(level->cxt);
+
+			missing = datumCopy(missing, false, TupleDescAttr(tupdesc, i)->attlen);
+			MemoryContextSwitchTo(old);
+		}
+		for (int r = 0; r < level->nrows; r++)
+		{
+			level->values[i][r] = missing;
+			level->isnull[i][r] = missing_null;
+		}
+	}
+	level->natts = natts;
+}
+
+/* copies size bytes into the level's arena, aligned for any type */
+static char *
+arena_copy(WriteLevel *level, const void *src, Size size)
+{
+	char	   *dst;
+	Size		need = MAXALIGN(size);
+
+	if (size >= ARENA_LARGE_VALUE)
+		dst = MemoryContextAllocHuge(level->cxt, size);
+	else
+	{
+		if (level->arena == NULL || level->arena_free < need)
+		{
+			level->arena = MemoryContextAlloc(level->cxt, ARENA_BLOCK_SIZE);
+			level->arena_free = ARENA_BLOCK_SIZE;
+		}
+		dst = level->arena;
+		level->arena += need;
+		level->arena_free -= need;
+	}
+	memcpy(dst, src, size);
+	level->bytes += need;
+	return dst;
+}
+
+/* copies one value of attribute att into the level, detoasted */
+static Datum
+copy_value(WriteLevel *level, Form_pg_attribute att, Datum value)
+{
+	if (att->attbyval)
+		return value;
+	if (att->attlen > 0)
+		return PointerGetDatum(arena_copy(level, DatumGetPointer(value),
+										  att->attlen));
+	if (att->attlen == -1)
+	{
+		struct varlena *v = (struct varlena *) DatumGetPointer(value);
+		struct varlena *detoasted = NULL;
+		Datum		result;
+
+		if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+			v = detoasted = detoast_attr(v);
+
+		if (!VARATT_IS_SHORT(v) && VARATT_CAN_MAKE_SHORT(v))
+		{
+			/* store small values with a 1-byte header, as heap does */
+			Size		len = VARATT_CONVERTED_SHORT_SIZE(v);
+			char	   *dst;
+
+			dst = arena_copy(level, VARDATA(v) - VARHDRSZ_SHORT, len);
+			SET_VARSIZE_SHORT(dst, len);
+			result = PointerGetDatum(dst);
+		}
+		else
+			result = PointerGetDatum(arena_copy(level, v, VARSIZE_ANY(v)));
+		if (detoasted)
+			pfree(detoasted);
+		return result;
+	}
+	/* cstring */
+	return PointerGetDatum(arena_copy(level, DatumGetPointer(value),
+									  strlen(DatumGetCString(value)) + 1));
+}
+
+/* the buffer state of rel, created on first use */
+static WriteState *
+get_state(Oid relid, bool create)
+{
+	bool		found;
+	WriteState *state;
+
+	if (!create && WriteStates == NULL)
+		return NULL;
+	ensure_write_context();
+	state = hash_search(WriteStates, &relid, create ? HASH_ENTER : HASH_FIND,
+						&found);
+	if (state && !found)
+	{
+		state->levels = NULL;
+		state->next_pseudo = 0;
+	}
+	return state;
+}
+
+/* the ledger's time column for segment time ranges, or 0 */
+AttrNumber
+LedgerTimeColumn(Relation rel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (att->atttypid == TIMESTAMPTZOID || att->atttypid == TIMESTAMPOID ||
+			att->atttypid == DATEOID)
+			return att->attnum;
+	}
+	return InvalidAttrNumber;
+}
+
+/* a time column value as a timestamp for segment time ranges */
+static TimestampTz
+time_value(Oid typid, Datum d)
+{
+	if (typid == DATEOID)
+	{
+		DateADT		date = DatumGetDateADT(d);
+
+		if (DATE_IS_NOBEGIN(date))
+			return DT_NOBEGIN;
+		if (DATE_IS_NOEND(date))
+			return DT_NOEND;
+		return (TimestampTz) date * USECS_PER_DAY;
+	}
+	return DatumGetTimestampTz(d);
+}
+
+/* writes rows [from, from + n) of the column arrays as one segment */
+static int64
+write_segment(Relation rel, int natts, Datum **values, bool **isnull,
+			  int from, int n, CommandId cid)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	LedgerEncodedColumn *cols;
+	LedgerTimeRange trange = {false, 0, 0};
+	AttrNumber	timecol = LedgerTimeColumn(rel);
+	MemoryContext cxt,
+				old;
+	int64		first_row;
+	int64		segment_id;
+	Datum	   *nullvals = NULL;
+	bool	   *allnull = NULL;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ledger segment build",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	cols = palloc0(sizeof(LedgerEncodedColumn) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped)
+			continue;
+		if (i >= natts)
+		{
+			/* a column added after these rows were buffered: all NULL */
+			if (allnull == NULL)
+			{
+				nullvals = palloc0(sizeof(Datum) * n);
+				allnull = palloc(sizeof(bool) * n);
+				memset(allnull, true, sizeof(bool) * n);
+			}
+			LedgerSegmentEncodeColumn(att, n, nullvals, allnull, &cols[i]);
+			continue;
+		}
+		LedgerSegmentEncodeColumn(att, n, values[i] + from, isnull[i] + from,
+								  &cols[i]);
+		if (att->attnum == timecol)
+		{
+			for (int r = from; r < from + n; r++)
+			{
+				TimestampTz t;
+
+				if (isnull[i][r])
+					continue;
+				t = time_value(att->atttypid, values[i][r]);
+				if (!trange.valid || t < trange.min)
+					trange.min = t;
+				if (!trange.valid || t > trange.max)
+					trange.max = t;
+				trange.valid = true;
+			}
+		}
+	}
+	segment_id = LedgerStoreWriteSegment(rel, n, cols, &trange, cid,
+										 &first_row);
+	(void) segment_id;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return first_row;
+}
+
+/* records that a level's pseudo rows [from, from+n) now are real rows */
+static void
+remember_flushed(Oid relid, WriteLevel *level, int from, int n, int64 first_row)
+{
+	MemoryContext old = MemoryContextSwitchTo(WriteContext);
+	FlushedRange *fr = palloc(sizeof(FlushedRange));
+
+	fr->relid = relid;
+	fr->pseudo_base = level->pseudo_base + from;
+	fr->nrows = n;
+	fr->first_row = first_row;
+	FlushedRanges = lappend(FlushedRanges, fr);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Writes the rows of one level as segments.  Rows of earlier commands are
+ * stamped with the newest of their command ids, rows of the current
+ * command with the current one, so that every command that may see a row
+ * sees its segment and no command sees rows it must not.
+ */
+static void
+flush_level(Relation rel, WriteLevel *level)
+{
+	CommandId	curcid = GetCurrentCommandId(true);
+	int			start = 0;
+
+	while (start < level->nrows)
+	{
+		int			end = start;
+		CommandId	stamp;
+
+		/* rows of earlier commands first, then those of this command */
+		if (level->cids[start] < curcid)
+		{
+			while (end < level->nrows && level->cids[end] < curcid)
+				end++;
+			stamp = level->cids[end - 1];
+		}
+		else
+		{
+			end = level->nrows;
+			stamp = curcid;
+		}
+		while (start < end)
+		{
+			int			n = Min(end - start, ledger_segment_rows);
+			int64		first_row;
+
+			/*
+			 * Reserve and write; the pseudo rows map to the real ones for
+			 * AFTER triggers that fetch them later.
+			 */
+			first_row = write_segment(rel, level->natts, level->values,
+									  level->isnull, start, n, stamp);
+			remember_flushed(RelationGetRelid(rel), level, start, n, first_row);
+			start += n;
+		}
+	}
+}
+
+/* writes and removes rel's levels selected by subid (or all if Invalid) */
+static void
+flush_state(Relation rel, WriteState *state, SubTransactionId subid)
+{
+	WriteLevel **prev = &state->levels;
+	WriteLevel *level;
+	List	   *order = NIL;
+	ListCell   *lc;
+
+	/* collect oldest first so segments follow insertion order */
+	for (level = state->levels; level != NULL; level = level->next)
+		if (subid == InvalidSubTransactionId || level->subid == subid)
+			order = lcons(level, order);
+
+	foreach(lc, order)
+	{
+		level = lfirst(lc);
+		if (level->storage == rel->rd_node.relNode && level->nrows > 0)
+			flush_level(rel, level);
+	}
+
+	/* unlink and free them */
+	while ((level = *prev) != NULL)
+	{
+		if (subid == InvalidSubTransactionId || level->subid == subid)
+		{
+			*prev = level->next;
+			release_level(level);
+		}
+		else
+			prev = &level->next;
+	}
+	list_free(order);
+}
+
+/* buffers nslots rows for rel, inserted by command cid; sets their TIDs */
+void
+LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
+				  CommandId cid)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	WriteState *state = get_state(RelationGetRelid(rel), true);
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	Size		limit = (Size) ledger_write_buffer_size * 1024;
+	WriteLevel *level;
+
+	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ledger tables must be permanent")));
+
+	for (int s = 0; s < nslots; s++)
+	{
+		TupleTableSlot *slot = slots[s];
+		MemoryContext old;
+		int			r;
+
+		level = state->levels;
+		if (level == NULL || level->subid != subid ||
+			level->storage != rel->rd_node.relNode)
+		{
+			level = new_level(rel, state);
+			level->next = state->levels;
+			state->levels = level;
+		}
+		widen_level(level, tupdesc);
+		if (level->nrows >= level->capacity)
+			grow_level(level, level->nrows + 1);
+
+		slot_getallattrs(slot);
+		old = MemoryContextSwitchTo(level->cxt);
+		r = level->nrows;
+		for (int i = 0; i < tupdesc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+			if (att->attisdropped || slot->tts_isnull[i])
+			{
+				level->values[i][r] = (Datum) 0;
+				level->isnull[i][r] = true;
+			}
+			else
+			{
+				level->values[i][r] = copy_value(level, att, slot->tts_values[i]);
+				level->isnull[i][r] = false;
+			}
+		}
+		MemoryContextSwitchTo(old);
+		level->cids[r] = cid;
+		level->nrows++;
+		level->bytes += tupdesc->natts * (sizeof(Datum) + sizeof(bool));
+		state->next_pseudo = Max(state->next_pseudo, level->pseudo_base + r + 1);
+
+		slot->tts_tableOid = RelationGetRelid(rel);
+		LedgerRowNumberToTid((int64) LEDGER_PSEUDO_BLOCK_BASE * MaxHeapTuplesPerPage +
+							 level->pseudo_base + r, &slot->tts_tid);
+
+		/* a full level becomes a segment now */
+		if (level->nrows >= ledger_segment_rows || level->bytes >= limit)
+		{
+			state->levels = level->next;
+			flush_level(rel, level);
+			release_level(level);
+		}
+	}
+}
+
+/* writes rel's rows buffered by the current subtransaction as segments */
+void
+LedgerWriteFlush(Relation rel)
+{
+	WriteState *state = get_state(RelationGetRelid(rel), false);
+
+	if (state == NULL)
+		return;
+	flush_state(rel, state, GetCurrentSubTransactionId());
+}
+
+/* forgets every buffered row of relid (the relation is being dropped) */
+void
+LedgerWriteForget(Oid relid)
+{
+	WriteState *state = get_state(relid, false);
+	WriteLevel *level;
+
+	if (state == NULL)
+		return;
+	while ((level = state->levels) != NULL)
+	{
+		state->levels = level->next;
+		release_level(level);
+	}
+	hash_search(WriteStates, &relid, HASH_REMOVE, NULL);
+}
+
+/* buffered rows now belong to storage newstorage (SET TABLESPACE) */
+void
+LedgerWriteRetarget(Relation rel, Oid newstorage)
+{
+	WriteState *state = get_state(RelationGetRelid(rel), false);
+
+	if (state == NULL)
+		return;
+	for (WriteLevel *level = state->levels; level; level = level->next)
+		if (level->storage == rel->rd_node.relNode)
+			level->storage = newstorage;
+}
+
+/* true if this transaction has buffered rows for relid */
+bool
+LedgerWriteHasRows(Oid relid)
+{
+	WriteState *state = get_state(relid, false);
+
+	if (state == NULL)
+		return false;
+	for (WriteLevel *level = state->levels; level; level = level->next)
+		if (level->nrows > 0)
+			return true;
+	return false;
+}
+
+/* pins and returns rel's buffered rows visible at command id curcid */
+List *
+LedgerWriteBeginRead(Relation rel, CommandId curcid)
+{
+	WriteState *state = get_state(RelationGetRelid(rel), false);
+	List	   *runs = NIL;
+
+	if (state == NULL)
+		return NIL;
+	for (WriteLevel *level = state->levels; level; level = level->next)
+	{
+		LedgerBufferedRows *run;
+		int			n = level->nrows;
+
+		if (level->storage != rel->rd_node.relNode)
+			continue;
+		while (n > 0 && level->cids[n - 1] >= curcid)
+			n--;
+		if (n == 0)
+			continue;
+		run = palloc(sizeof(LedgerBufferedRows));
+		run->natts = level->natts;
+		run->nrows = n;
+		run->values = level->values;
+		run->isnull = level->isnull;
+		run->pseudo_base = level->pseudo_base;
+		run->level = level;
+		level->pins++;
+		runs = lcons(run, runs);	/* oldest first */
+	}
+	return runs;
+}
+
+/* unpins what LedgerWriteBeginRead pinned */
+void
+LedgerWriteEndRead(List *runs)
+{
+	ListCell   *lc;
+
+	/* after transaction end everything was freed already */
+	if (WriteStates == NULL)
+		return;
+	foreach(lc, runs)
+	{
+		LedgerBufferedRows *run = lfirst(lc);
+		WriteLevel *level = run->level;
+
+		level->pins--;
+		if (level->pins == 0 && list_member_ptr(Graveyard, level))
+		{
+			Graveyard = list_delete_ptr(Graveyard, level);
+			MemoryContextDelete(level->cxt);
+		}
+	}
+}
+
+/* finds the buffered (or since written) row with pseudo TID tid */
+bool
+LedgerWriteFindPseudo(Relation rel, ItemPointer tid, LedgerBufferedRows *run,
+					  int *rowidx, int64 *rownum)
+{
+	int64		pseudo = LedgerTidToRowNumber(tid) -
+		(int64) LEDGER_PSEUDO_BLOCK_BASE * MaxHeapTuplesPerPage;
+	WriteState *state = get_state(RelationGetRelid(rel), false);
+	ListCell   *lc;
+
+	if (state == NULL || pseudo < 0)
+		return false;
+	for (WriteLevel *level = state->levels; level; level = level->next)
+	{
+		if (level->storage != rel->rd_node.relNode)
+			continue;
+		if (pseudo >= level->pseudo_base &&
+			pseudo < level->pseudo_base + level->nrows)
+		{
+			run->natts = level->natts;
+			run->nrows = level->nrows;
+			run->values = level->values;
+			run->isnull = level->isnull;
+			run->pseudo_base = level->pseudo_base;
+			run->level = level;
+			*rowidx = (int) (pseudo - level->pseudo_base);
+			return true;
+		}
+	}
+	foreach(lc, FlushedRanges)
+	{
+		FlushedRange *fr = lfirst(lc);
+
+		if (fr->relid == RelationGetRelid(rel) &&
+			pseudo >= fr->pseudo_base && pseudo < fr->pseudo_base + fr->nrows)
+		{
+			run->level = NULL;
+			*rownum = fr->first_row + (pseudo - fr->pseudo_base);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* writes every buffered row at pre-commit / pre-prepare */
+static void
+flush_all(void)
+{
+	HASH_SEQ_STATUS status;
+	WriteState *state;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	if (WriteStates == NULL)
+		return;
+	hash_seq_init(&status, WriteStates);
+	while ((state = hash_seq_search(&status)) != NULL)
+		relids = lappend_oid(relids, state->relid);
+
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+		Relation	rel;
+
+		state = get_state(relid, false);
+		if (state == NULL || state->levels == NULL)
+			continue;
+		rel = try_relation_open(relid, RowExclusiveLock);
+		if (rel == NULL)
+			continue;			/* dropped meanwhile */
+		flush_state(rel, state, InvalidSubTransactionId);
+		relation_close(rel, NoLock);
+	}
+	list_free(relids);
+}
+
+/* transaction callback: flush at pre-commit, free at end */
+static void
+write_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			flush_all();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			reset_write_state();
+			break;
+		default:
+			break;
+	}
+}
+
+/* subtransaction callback: relabel on commit, discard on abort */
+static void
+write_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	HASH_SEQ_STATUS status;
+	WriteState *state;
+
+	if (WriteStates == NULL)
+		return;
+	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+
+	hash_seq_init(&status, WriteStates);
+	while ((state = hash_seq_search(&status)) != NULL)
+	{
+		WriteLevel **prev = &state->levels;
+		WriteLevel *level;
+
+		while ((level = *prev) != NULL)
+		{
+			if (level->subid != mySubid)
+			{
+				prev = &level->next;
+				continue;
+			}
+			if (event == SUBXACT_EVENT_COMMIT_SUB)
+			{
+				level->subid = parentSubid;
+				prev = &level->next;
+			}
+			else
+			{
+				*prev = level->next;
+				release_level(level);
+			}
+		}
+	}
+}
+
+/* installs the transaction callbacks; called once from _PG_init */
+void
+LedgerWriteInit(void)
+{
+	RegisterXactCallback(write_xact_callback, NULL);
+	RegisterSubXactCallback(write_subxact_callback, NULL);
+}
