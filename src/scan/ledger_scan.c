@@ -57,8 +57,7 @@ struct LedgerReader
 	/* the current segment */
 	LedgerSegmentMeta *seg;		/* NULL if none */
 	LedgerColumnReader **readers;	/* per attribute, NULL if not stored */
-	Datum	   *constval;		/* value of columns the segment lacks */
-	bool	   *constnull;
+	bool	   *constnull;		/* true: unwanted column, reads as NULL */
 	int			row;			/* next row index in the segment */
 	int			row_end;		/* end of the rows to return */
 	int			block;			/* block decoded into values/isnull, or -1 */
@@ -101,7 +100,6 @@ LedgerReaderBegin(Relation rel, Snapshot snapshot, const bool *wanted,
 		r->wanted[i] = !TupleDescAttr(tupdesc, i)->attisdropped &&
 			(wanted == NULL || wanted[i]);
 	r->readers = palloc0(sizeof(LedgerColumnReader *) * Max(r->natts, 1));
-	r->constval = palloc0(sizeof(Datum) * Max(r->natts, 1));
 	r->constnull = palloc0(sizeof(bool) * Max(r->natts, 1));
 	r->values = palloc0(sizeof(Datum *) * Max(r->natts, 1));
 	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
@@ -246,15 +244,13 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 
 		r->readers[i] = NULL;
 		r->constnull[i] = true;
-		r->constval[i] = (Datum) 0;
 		if (!r->wanted[i])
 			continue;
 		if (cols[i].present)
 			r->readers[i] = LedgerColumnReaderCreate(att, seg->row_count,
 													 cols[i].data, r->segcxt);
 		else
-			/* added after the segment was written: its default or NULL */
-			r->constval[i] = getmissingattr(tupdesc, i + 1, &r->constnull[i]);
+			r->constnull[i] = false;	/* missing: see fill_missing */
 	}
 	r->seg = seg;
 	r->block = -1;
@@ -304,13 +300,24 @@ segment_in_range(LedgerReader *r, LedgerSegmentMeta *seg)
 		seg->first_row + seg->row_count > r->range_from;
 }
 
+/*
+ * Sets attribute i of slot to the value rows get for a column added after
+ * they were stored: the column's fast default or NULL.  It comes from the
+ * slot's descriptor, which ALTER TABLE rewrites keep from before they
+ * clear the missing values of the relation.
+ */
+static void
+fill_missing(TupleTableSlot *slot, int i)
+{
+	slot->tts_values[i] = getmissingattr(slot->tts_tupleDescriptor, i + 1,
+										 &slot->tts_isnull[i]);
+}
+
 /* fills slot from buffered row idx of run */
 static void
 store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 			   TupleTableSlot *slot)
 {
-	TupleDesc	tupdesc = RelationGetDescr(r->rel);
-
 	for (int i = 0; i < r->natts; i++)
 	{
 		if (!r->wanted[i])
@@ -324,8 +331,7 @@ store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 			slot->tts_isnull[i] = run->isnull[i][idx];
 		}
 		else
-			slot->tts_values[i] = getmissingattr(tupdesc, i + 1,
-												 &slot->tts_isnull[i]);
+			fill_missing(slot, i);
 	}
 	ExecStoreVirtualTuple(slot);
 	LedgerRowNumberToTid((int64) LEDGER_PSEUDO_BLOCK_BASE * MaxHeapTuplesPerPage +
@@ -358,11 +364,13 @@ LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
 						slot->tts_values[i] = r->values[i][idx];
 						slot->tts_isnull[i] = r->isnull[i][idx];
 					}
-					else
+					else if (r->constnull[i])
 					{
-						slot->tts_values[i] = r->constval[i];
-						slot->tts_isnull[i] = r->constnull[i];
+						slot->tts_values[i] = (Datum) 0;
+						slot->tts_isnull[i] = true;
 					}
+					else
+						fill_missing(slot, i);
 				}
 				ExecStoreVirtualTuple(slot);
 				LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);

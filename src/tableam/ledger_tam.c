@@ -58,7 +58,8 @@ typedef struct LedgerScanDescData
 	LedgerReader *reader;
 	bool		registered;		/* we registered base.rs_snapshot */
 	/* TABLESAMPLE state */
-	BlockNumber sample_block;
+	BlockNumber sample_next;	/* next block of a sequential sample */
+	BlockNumber sample_block;	/* block being sampled */
 	BlockNumber sample_nblocks;
 } LedgerScanDescData;
 
@@ -145,7 +146,8 @@ ledger_tam_scan_rescan(TableScanDesc sscan, ScanKey key, bool set_params,
 	LedgerScanDesc scan = (LedgerScanDesc) sscan;
 
 	LedgerReaderRescan(scan->reader);
-	scan->sample_block = 0;
+	scan->sample_next = 0;
+	scan->sample_nblocks = 0;
 }
 
 /* returns the next row */
@@ -644,9 +646,9 @@ ledger_tam_scan_sample_next_block(TableScanDesc sscan,
 	}
 	else
 	{
-		if (scan->sample_block >= scan->sample_nblocks)
+		if (scan->sample_next >= scan->sample_nblocks)
 			return false;
-		blockno = scan->sample_block++;
+		blockno = scan->sample_next++;
 	}
 	scan->sample_block = blockno;
 	return true;
@@ -659,8 +661,7 @@ ledger_tam_scan_sample_next_tuple(TableScanDesc sscan,
 {
 	LedgerScanDesc scan = (LedgerScanDesc) sscan;
 	TsmRoutine *tsm = scanstate->tsmroutine;
-	BlockNumber blockno = tsm->NextSampleBlock ? scan->sample_block :
-		scan->sample_block - 1;
+	BlockNumber blockno = scan->sample_block;
 
 	for (;;)
 	{
