@@ -237,7 +237,7 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 
 	cols = palloc(sizeof(LedgerStoredColumn) * Max(r->natts, 1));
 	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->wanted,
-							true, false, cols);
+							true, true, cols);
 	for (int i = 0; i < r->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
@@ -247,8 +247,25 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 		if (!r->wanted[i])
 			continue;
 		if (cols[i].present)
+		{
+			LedgerDictionary *dict = NULL;
+
+			if (cols[i].dict_count > 0)
+			{
+				if (cols[i].dict == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("ledger segment " INT64_FORMAT " of \"%s\" is corrupted",
+									seg->segment_id, RelationGetRelationName(r->rel)),
+							 errdetail("Column %d has %d dictionary entries but no dictionary.",
+									   i + 1, cols[i].dict_count)));
+				dict = LedgerDictionaryRead(att, seg->row_count, cols[i].dict,
+											r->segcxt);
+			}
 			r->readers[i] = LedgerColumnReaderCreate(att, seg->row_count,
-													 cols[i].data, r->segcxt);
+													 cols[i].data, dict,
+													 r->segcxt);
+		}
 		else
 			r->constnull[i] = false;	/* missing: see fill_missing */
 	}
