@@ -49,3 +49,6 @@ bench:
 
 fuzz:
 	./test/fuzz/run.sh
+
+# PGXS tracks no header dependencies here: rebuild everything when one changes
+$(OBJS): $(wildcard src/include/ledger/*.h src/*/*.h)

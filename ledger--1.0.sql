@@ -32,6 +32,9 @@ CREATE TABLE ledger.segment (
 	time_max    timestamptz,
 	data_bytes  bigint NOT NULL,       -- compressed bytes of all its columns
 	format      smallint NOT NULL,     -- segment format version
+	event_count bigint NOT NULL,       -- input rows the segment stands for
+	rollup      interval,              -- granularity its rows are rolled up
+	                                   -- and sorted by; NULL: raw rows
 	PRIMARY KEY (storage, segment_id)
 );
 
@@ -44,6 +47,7 @@ CREATE TABLE ledger.segment_column (
 	max_value   bytea,
 	dict_count  integer NOT NULL,      -- dictionary entries, 0 when none
 	dict        bytea,                 -- dictionary + roaring bitmaps
+	                                   -- attnum 0: hidden per-row event count
 	data        bytea NOT NULL,        -- encoded, zstd-compressed blocks
 	PRIMARY KEY (storage, segment_id, attnum)
 );
@@ -98,3 +102,68 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'ledger_table_size'
 LANGUAGE C STRICT STABLE;
 GRANT EXECUTE ON FUNCTION ledger.table_size(regclass) TO PUBLIC;
+
+-- Rollup configuration ---------------------------------------------------------
+--
+-- One row per rollup ledger.  Columns are named, the ledger is a regclass,
+-- so pg_dump restores the configuration onto the new objects.  Written only
+-- by ledger.set_rollup (which checks ownership); read by the C code.
+
+CREATE TABLE ledger.config (
+	relid          regclass PRIMARY KEY,
+	time_column    name NOT NULL,
+	granularity    interval NOT NULL,
+	time_zone      text NOT NULL,
+	metrics        jsonb NOT NULL,
+	key_column     name,
+	version_column name
+);
+REVOKE ALL ON ledger.config FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ledger.config', '');
+
+CREATE FUNCTION ledger.set_rollup(ledger regclass,
+								  time_column name,
+								  granularity interval,
+								  metrics jsonb,
+								  time_zone text DEFAULT 'UTC',
+								  key_column name DEFAULT NULL,
+								  version_column name DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_set_rollup'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.set_rollup(regclass, name, interval, jsonb, text, name, name) TO PUBLIC;
+
+-- Each ledger's configuration, for ledgers the caller may SELECT.
+CREATE VIEW ledger.tables WITH (security_barrier) AS
+SELECT c.oid::regclass AS ledger,
+	   (cfg.relid IS NOT NULL) AS rollup,
+	   cfg.time_column,
+	   cfg.granularity,
+	   cfg.time_zone,
+	   cfg.metrics,
+	   cfg.key_column,
+	   cfg.version_column,
+	   CASE WHEN cfg.relid IS NULL THEN NULL ELSE
+	   (SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum)
+		  FROM pg_catalog.pg_attribute a
+		 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		   AND a.attname <> cfg.time_column
+		   AND NOT cfg.metrics ? a.attname::text
+		   AND a.attname IS DISTINCT FROM cfg.key_column
+		   AND a.attname IS DISTINCT FROM cfg.version_column) END AS dimensions
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_am am ON am.oid = c.relam AND am.amname = 'ledger'
+LEFT JOIN ledger.config cfg ON cfg.relid = c.oid
+WHERE c.relkind = 'r' AND pg_catalog.has_table_privilege(c.oid, 'SELECT');
+GRANT SELECT ON ledger.tables TO PUBLIC;
+
+-- Rows ingested and stored, rollup ratio, segments and bytes of a ledger.
+CREATE FUNCTION ledger.stats(ledger regclass,
+							 OUT rows_ingested bigint,
+							 OUT rows_stored bigint,
+							 OUT rollup_ratio double precision,
+							 OUT segments bigint,
+							 OUT bytes bigint)
+AS 'MODULE_PATHNAME', 'ledger_stats'
+LANGUAGE C STRICT STABLE;
+GRANT EXECUTE ON FUNCTION ledger.stats(regclass) TO PUBLIC;

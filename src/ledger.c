@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "ledger/ledger.h"
 #include "ledger/planner.h"
+#include "ledger/rollup.h"
 #include "ledger/segment.h"
 #include "ledger/tableam.h"
 #include "ledger/write.h"
@@ -60,6 +61,7 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("ledger");
 
+	LedgerRollupInit();
 	LedgerWriteInit();
 	LedgerTableAmInit();
 	LedgerPlannerInit();

@@ -24,6 +24,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/paths.h"
 #include "optimizer/planner.h"
+#include "ledger/catalog.h"
 #include "ledger/planner.h"
 #include "ledger/tableam.h"
 #include "ledger/write.h"
@@ -113,7 +114,10 @@ ledger_planner(Query *parse, const char *query_string, int cursorOptions,
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
-/* removes partial paths of a ledger whose rows are partly unwritten */
+/*
+ * Removes partial paths of a ledger whose rows are partly unwritten, and
+ * of rollup ledgers, whose rows merge across segments on read.
+ */
 static void
 ledger_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 						RangeTblEntry *rte)
@@ -122,7 +126,8 @@ ledger_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
 
 	if (rte->rtekind == RTE_RELATION && rel->partial_pathlist != NIL &&
-		LedgerWriteHasRows(rte->relid))
+		LedgerIsLedgerRelid(rte->relid) &&
+		(LedgerWriteHasRows(rte->relid) || LedgerConfigLoad(rte->relid) != NULL))
 		rel->partial_pathlist = NIL;
 }
 

@@ -28,55 +28,16 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "scan_internal.h"
 
 static void close_segment(LedgerReader *r);
 
-struct LedgerReader
-{
-	Relation	rel;
-	Snapshot	snapshot;
-	int			natts;
-	bool	   *wanted;			/* columns to decode */
-	bool		read_buffered;
-	MemoryContext cxt;			/* the reader's own memory */
-	MemoryContext segcxt;		/* reset per segment */
-
-	/* segments */
-	LedgerSegmentMeta *segments;
-	int			nsegments;
-	int			next_segment;	/* serial scans */
-	pg_atomic_uint64 *parallel_next;	/* parallel scans */
-
-	/* row-number range, when restricted */
-	bool		ranged;
-	int64		range_from;
-	int64		range_to;
-	int		   *order;			/* segment indexes sorted by first_row */
-	int			order_pos;		/* next position in order to look at */
-
-	/* the current segment */
-	LedgerSegmentMeta *seg;		/* NULL if none */
-	LedgerColumnReader **readers;	/* per attribute, NULL if not stored */
-	bool	   *constnull;		/* true: unwanted column, reads as NULL */
-	int			row;			/* next row index in the segment */
-	int			row_end;		/* end of the rows to return */
-	int			block;			/* block decoded into values/isnull, or -1 */
-	Datum	  **values;			/* values[att][row in block] */
-	bool	  **isnull;
-
-	/* buffered rows */
-	bool		buffered_started;
-	List	   *runs;			/* LedgerBufferedRows *, oldest first */
-	ListCell   *run_cell;
-	int			run_row;
-
-	int64		returned;
-};
-
-/* starts reading rel as seen by snapshot; see scan.h */
-LedgerReader *
-LedgerReaderBegin(Relation rel, Snapshot snapshot, const bool *wanted,
-				  bool read_buffered)
+/* the common part of starting a reader */
+static LedgerReader *
+reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
+			  bool read_buffered)
 {
 	MemoryContext cxt;
 	MemoryContext old;
@@ -103,17 +64,37 @@ LedgerReaderBegin(Relation rel, Snapshot snapshot, const bool *wanted,
 	r->constnull = palloc0(sizeof(bool) * Max(r->natts, 1));
 	r->values = palloc0(sizeof(Datum *) * Max(r->natts, 1));
 	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
-	for (int i = 0; i < r->natts; i++)
-	{
-		if (!r->wanted[i])
-			continue;
-		r->values[i] = MemoryContextAllocHuge(cxt, sizeof(Datum) * LEDGER_BLOCK_ROWS);
-		r->isnull[i] = MemoryContextAllocHuge(cxt, sizeof(bool) * LEDGER_BLOCK_ROWS);
-	}
-	r->segments = LedgerStoreListSegments(rel, snapshot, &r->nsegments);
 	r->block = -1;
+	r->last_events = -1;
 
 	MemoryContextSwitchTo(old);
+	return r;
+}
+
+/* starts reading rel as seen by snapshot; see scan.h */
+LedgerReader *
+LedgerReaderBegin(Relation rel, Snapshot snapshot, const bool *wanted,
+				  bool read_buffered)
+{
+	LedgerReader *r = reader_create(rel, snapshot, wanted, read_buffered);
+	MemoryContext old = MemoryContextSwitchTo(r->cxt);
+
+	r->segments = LedgerStoreListSegments(rel, snapshot, &r->nsegments);
+	MemoryContextSwitchTo(old);
+	return r;
+}
+
+/* a reader of the physical rows of some segments only */
+LedgerReader *
+scan_begin_segments(Relation rel, Snapshot snapshot,
+					LedgerSegmentMeta *segments, int nsegments,
+					bool read_events)
+{
+	LedgerReader *r = reader_create(rel, snapshot, NULL, false);
+
+	r->segments = segments;
+	r->nsegments = nsegments;
+	r->read_events = read_events;
 	return r;
 }
 
@@ -235,9 +216,20 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 	TupleDesc	tupdesc = RelationGetDescr(r->rel);
 	LedgerStoredColumn *cols;
 
+	LedgerStoredColumn events;
+	int			blockrows = Min(LEDGER_BLOCK_ROWS, seg->row_count);
+
 	cols = palloc(sizeof(LedgerStoredColumn) * Max(r->natts, 1));
 	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->wanted,
-							true, true, cols);
+							true, true, cols, r->read_events ? &events : NULL);
+	r->events_reader = NULL;
+	if (r->read_events && events.present)
+	{
+		r->events_reader = LedgerColumnReaderCreate(LedgerEventsAttribute(),
+													seg->row_count, events.data,
+													NULL, r->segcxt);
+		r->events = palloc(sizeof(int64) * blockrows);
+	}
 	for (int i = 0; i < r->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
@@ -246,6 +238,8 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 		r->constnull[i] = true;
 		if (!r->wanted[i])
 			continue;
+		r->values[i] = MemoryContextAllocHuge(r->segcxt, sizeof(Datum) * blockrows);
+		r->isnull[i] = MemoryContextAllocHuge(r->segcxt, sizeof(bool) * blockrows);
 		if (cols[i].present)
 		{
 			LedgerDictionary *dict = NULL;
@@ -304,6 +298,24 @@ load_block(LedgerReader *r)
 					 errdetail("Block %d of column %d holds %d rows, expected %d.",
 							   block, i + 1, n, expect)));
 	}
+	if (r->events_reader != NULL)
+	{
+		Datum	   *ev = palloc(sizeof(Datum) * expect);
+		bool	   *evnull = palloc(sizeof(bool) * expect);
+		MemoryContext old = MemoryContextSwitchTo(r->segcxt);
+
+		if (LedgerColumnReaderReadBlock(r->events_reader, block, ev, evnull) != expect)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("ledger segment " INT64_FORMAT " of \"%s\" is corrupted",
+							r->seg->segment_id, RelationGetRelationName(r->rel)),
+					 errdetail("Its event counts do not match its rows.")));
+		for (int k = 0; k < expect; k++)
+			r->events[k] = evnull[k] ? 1 : DatumGetInt64(ev[k]);
+		pfree(ev);
+		pfree(evnull);
+		MemoryContextSwitchTo(old);
+	}
 	r->block = block;
 }
 
@@ -360,6 +372,32 @@ store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 bool
 LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
 {
+	if (!r->ranged && r->parallel_next == NULL)
+	{
+		if (r->rollup_scan == NULL)
+		{
+			LedgerRollup *rollup = LedgerRollupGet(r->rel);
+
+			if (rollup != NULL)
+				r->rollup_scan = scan_rollup_begin(r, rollup);
+		}
+		if (r->rollup_scan != NULL)
+		{
+			if (scan_rollup_next(r->rollup_scan, slot))
+			{
+				r->returned++;
+				return true;
+			}
+			return false;
+		}
+	}
+	return scan_next_physical(r, slot);
+}
+
+/* the next physical row (segments, then buffered rows) */
+bool
+scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
+{
 	ExecClearTuple(slot);
 
 	for (;;)
@@ -392,6 +430,7 @@ LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
 				ExecStoreVirtualTuple(slot);
 				LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);
 				slot->tts_tableOid = RelationGetRelid(r->rel);
+				r->last_events = r->events_reader ? r->events[idx] : -1;
 				r->row++;
 				r->returned++;
 				return true;
@@ -435,6 +474,7 @@ LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
 
 			if (r->run_row < run->nrows)
 			{
+				r->last_events = -1;
 				store_buffered(r, run, r->run_row++, slot);
 				r->returned++;
 				return true;
@@ -450,6 +490,11 @@ LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
 void
 LedgerReaderRescan(LedgerReader *r)
 {
+	if (r->rollup_scan != NULL)
+	{
+		scan_rollup_end(r->rollup_scan);
+		r->rollup_scan = NULL;
+	}
 	close_segment(r);
 	r->next_segment = 0;
 	r->buffered_started = false;
@@ -466,6 +511,8 @@ LedgerReaderRescan(LedgerReader *r)
 void
 LedgerReaderEnd(LedgerReader *r)
 {
+	if (r->rollup_scan != NULL)
+		scan_rollup_end(r->rollup_scan);
 	if (r->runs != NIL)
 		LedgerWriteEndRead(r->runs);
 	MemoryContextDelete(r->cxt);

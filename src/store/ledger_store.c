@@ -43,9 +43,10 @@
 #include "access/detoast.h"
 #include "access/heaptoast.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 
 /* ledger.segment */
-#define Natts_segment				8
+#define Natts_segment				10
 #define Anum_segment_storage		1
 #define Anum_segment_segment_id		2
 #define Anum_segment_first_row		3
@@ -54,6 +55,8 @@
 #define Anum_segment_time_max		6
 #define Anum_segment_data_bytes		7
 #define Anum_segment_format			8
+#define Anum_segment_event_count	9
+#define Anum_segment_rollup			10
 
 /* ledger.segment_column */
 #define Natts_column				9
@@ -66,6 +69,9 @@
 #define Anum_column_dict_count		7
 #define Anum_column_dict			8
 #define Anum_column_data			9
+
+/* the wider of the two catalogs */
+#define Natts_max					Max(Natts_segment, Natts_column)
 
 /* an open catalog with its indexes, for inserting rows */
 typedef struct CatalogWriter
@@ -193,6 +199,12 @@ segment_from_tuple(HeapTuple tup, TupleDesc desc, LedgerSegmentMeta *meta)
 	meta->time_max = meta->has_time ?
 		DatumGetTimestampTz(values[Anum_segment_time_max - 1]) : 0;
 	meta->data_bytes = DatumGetInt64(values[Anum_segment_data_bytes - 1]);
+	meta->event_count = DatumGetInt64(values[Anum_segment_event_count - 1]);
+	meta->rolled_up = !isnull[Anum_segment_rollup - 1];
+	if (meta->rolled_up)
+		meta->rollup = *DatumGetIntervalP(values[Anum_segment_rollup - 1]);
+	else
+		memset(&meta->rollup, 0, sizeof(Interval));
 
 	if (meta->row_count <= 0 || meta->row_count > LEDGER_SEGMENT_MAX_ROWS ||
 		meta->first_row < 0 ||
@@ -251,7 +263,7 @@ fetch_bytea(HeapTuple tup, int attnum, TupleDesc desc)
 void
 LedgerStoreFetchColumns(Relation rel, Snapshot snapshot, int64 segment_id,
 						const bool *wanted, bool fetch_data, bool fetch_dict,
-						LedgerStoredColumn *out)
+						LedgerStoredColumn *out, LedgerStoredColumn *events)
 {
 	Relation	colrel;
 	SysScanDesc scan;
@@ -260,6 +272,8 @@ LedgerStoreFetchColumns(Relation rel, Snapshot snapshot, int64 segment_id,
 	int			natts = RelationGetDescr(rel)->natts;
 
 	memset(out, 0, sizeof(LedgerStoredColumn) * natts);
+	if (events)
+		memset(events, 0, sizeof(LedgerStoredColumn));
 
 	colrel = table_open(LedgerCatalogRelid("segment_column", false),
 						AccessShareLock);
@@ -277,9 +291,12 @@ LedgerStoreFetchColumns(Relation rel, Snapshot snapshot, int64 segment_id,
 
 		attnum = DatumGetInt16(heap_getattr(tup, Anum_column_attnum, desc,
 											&isnull));
-		if (attnum < 1 || attnum > natts || !wanted[attnum - 1])
+		if (attnum == LEDGER_EVENTS_ATTNUM && events != NULL)
+			col = events;
+		else if (attnum < 1 || attnum > natts || !wanted[attnum - 1])
 			continue;
-		col = &out[attnum - 1];
+		else
+			col = &out[attnum - 1];
 		col->present = true;
 		col->null_count = DatumGetInt32(heap_getattr(tup, Anum_column_null_count,
 													 desc, &isnull));
@@ -303,10 +320,39 @@ LedgerStoreFetchColumns(Relation rel, Snapshot snapshot, int64 segment_id,
 	table_close(colrel, AccessShareLock);
 }
 
+/* inserts the catalog row of one column; returns its compressed bytes */
+static int64
+insert_column(CatalogWriter *w, Oid storage, int64 segment_id, int attnum,
+			  LedgerEncodedColumn *c, CommandId cid)
+{
+	Datum		values[Natts_column];
+	bool		isnull[Natts_column];
+	HeapTuple	tup;
+
+	memset(isnull, 0, sizeof(isnull));
+	values[Anum_column_storage - 1] = ObjectIdGetDatum(storage);
+	values[Anum_column_segment_id - 1] = Int64GetDatum(segment_id);
+	values[Anum_column_attnum - 1] = Int16GetDatum(attnum);
+	values[Anum_column_null_count - 1] = Int32GetDatum(c->null_count);
+	values[Anum_column_min_value - 1] = PointerGetDatum(c->min_value);
+	isnull[Anum_column_min_value - 1] = (c->min_value == NULL);
+	values[Anum_column_max_value - 1] = PointerGetDatum(c->max_value);
+	isnull[Anum_column_max_value - 1] = (c->max_value == NULL);
+	values[Anum_column_dict_count - 1] = Int32GetDatum(c->dict_count);
+	values[Anum_column_dict - 1] = PointerGetDatum(c->dict);
+	isnull[Anum_column_dict - 1] = (c->dict == NULL);
+	values[Anum_column_data - 1] = PointerGetDatum(c->data);
+
+	tup = heap_form_tuple(RelationGetDescr(w->rel), values, isnull);
+	writer_insert(w, tup, cid);
+	heap_freetuple(tup);
+	return VARSIZE(c->data) + (c->dict ? VARSIZE(c->dict) : 0);
+}
+
 /* writes one segment of nrows rows; see store.h */
 int64
 LedgerStoreWriteSegment(Relation rel, int nrows, LedgerEncodedColumn *cols,
-						LedgerTimeRange *trange, CommandId cid,
+						LedgerSegmentInfo *info, CommandId cid,
 						int64 *first_row_out)
 {
 	CatalogWriter segw,
@@ -316,8 +362,8 @@ LedgerStoreWriteSegment(Relation rel, int nrows, LedgerEncodedColumn *cols,
 	int64		segment_id;
 	int64		first_row;
 	int64		data_bytes = 0;
-	Datum		values[Natts_column];
-	bool		isnull[Natts_column];
+	Datum		values[Natts_segment];
+	bool		isnull[Natts_segment];
 	HeapTuple	tup;
 
 	Assert(nrows > 0 && nrows <= LEDGER_SEGMENT_MAX_ROWS);
@@ -329,29 +375,14 @@ LedgerStoreWriteSegment(Relation rel, int nrows, LedgerEncodedColumn *cols,
 	writer_open(&colw, "segment_column");
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
-		LedgerEncodedColumn *c = &cols[i];
-
 		if (TupleDescAttr(tupdesc, i)->attisdropped)
 			continue;
-		memset(isnull, 0, sizeof(isnull));
-		values[Anum_column_storage - 1] = ObjectIdGetDatum(storage);
-		values[Anum_column_segment_id - 1] = Int64GetDatum(segment_id);
-		values[Anum_column_attnum - 1] = Int16GetDatum(i + 1);
-		values[Anum_column_null_count - 1] = Int32GetDatum(c->null_count);
-		values[Anum_column_min_value - 1] = PointerGetDatum(c->min_value);
-		isnull[Anum_column_min_value - 1] = (c->min_value == NULL);
-		values[Anum_column_max_value - 1] = PointerGetDatum(c->max_value);
-		isnull[Anum_column_max_value - 1] = (c->max_value == NULL);
-		values[Anum_column_dict_count - 1] = Int32GetDatum(c->dict_count);
-		values[Anum_column_dict - 1] = PointerGetDatum(c->dict);
-		isnull[Anum_column_dict - 1] = (c->dict == NULL);
-		values[Anum_column_data - 1] = PointerGetDatum(c->data);
-
-		data_bytes += VARSIZE(c->data) + (c->dict ? VARSIZE(c->dict) : 0);
-		tup = heap_form_tuple(RelationGetDescr(colw.rel), values, isnull);
-		writer_insert(&colw, tup, cid);
-		heap_freetuple(tup);
+		data_bytes += insert_column(&colw, storage, segment_id, i + 1,
+									&cols[i], cid);
 	}
+	if (info->events)
+		data_bytes += insert_column(&colw, storage, segment_id,
+									LEDGER_EVENTS_ATTNUM, info->events, cid);
 	writer_close(&colw);
 
 	writer_open(&segw, "segment");
@@ -360,10 +391,13 @@ LedgerStoreWriteSegment(Relation rel, int nrows, LedgerEncodedColumn *cols,
 	values[Anum_segment_segment_id - 1] = Int64GetDatum(segment_id);
 	values[Anum_segment_first_row - 1] = Int64GetDatum(first_row);
 	values[Anum_segment_row_count - 1] = Int32GetDatum(nrows);
-	values[Anum_segment_time_min - 1] = TimestampTzGetDatum(trange->min);
-	values[Anum_segment_time_max - 1] = TimestampTzGetDatum(trange->max);
-	isnull[Anum_segment_time_min - 1] = !trange->valid;
-	isnull[Anum_segment_time_max - 1] = !trange->valid;
+	values[Anum_segment_time_min - 1] = TimestampTzGetDatum(info->time_min);
+	values[Anum_segment_time_max - 1] = TimestampTzGetDatum(info->time_max);
+	isnull[Anum_segment_time_min - 1] = !info->time_valid;
+	isnull[Anum_segment_time_max - 1] = !info->time_valid;
+	values[Anum_segment_event_count - 1] = Int64GetDatum(info->event_count);
+	values[Anum_segment_rollup - 1] = IntervalPGetDatum(&info->rollup);
+	isnull[Anum_segment_rollup - 1] = !info->rolled_up;
 	values[Anum_segment_data_bytes - 1] = Int64GetDatum(data_bytes);
 	values[Anum_segment_format - 1] = Int16GetDatum(LEDGER_SEGMENT_FORMAT);
 	tup = heap_form_tuple(RelationGetDescr(segw.rel), values, isnull);
@@ -432,9 +466,9 @@ copy_storage_rows(const char *relname, Relation rel, Snapshot snapshot, Oid to)
 							  keys);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
-		Datum		values[Natts_column] = {0};
-		bool		nulls[Natts_column] = {false};
-		bool		repl[Natts_column] = {false};
+		Datum		values[Natts_max] = {0};
+		bool		nulls[Natts_max] = {false};
+		bool		repl[Natts_max] = {false};
 		HeapTuple	newtup;
 
 		values[0] = ObjectIdGetDatum(to);	/* storage is column 1 of both */
@@ -548,4 +582,24 @@ LedgerStoreTableSize(Relation rel)
 		catalog_bytes("segment_column", rel->rd_node.relNode);
 	bytes += (int64) smgrnblocks(RelationGetSmgr(rel), MAIN_FORKNUM) * BLCKSZ;
 	return bytes;
+}
+
+/* the attribute (bigint) the hidden event count is encoded as */
+Form_pg_attribute
+LedgerEventsAttribute(void)
+{
+	static FormData_pg_attribute att;
+
+	if (att.atttypid == InvalidOid)
+	{
+		namestrcpy(&att.attname, "events");
+		att.attlen = sizeof(int64);
+		att.attbyval = true;
+		att.attalign = TYPALIGN_DOUBLE;
+		att.attstorage = TYPSTORAGE_PLAIN;
+		att.attnum = LEDGER_EVENTS_ATTNUM;
+		att.atttypmod = -1;
+		att.atttypid = INT8OID;
+	}
+	return &att;
 }

@@ -26,6 +26,7 @@
 #include "catalog/pg_class.h"
 #include "commands/event_trigger.h"
 #include "fmgr.h"
+#include "ledger/catalog.h"
 #include "ledger/store.h"
 #include "ledger/tableam.h"
 #include "ledger/write.h"
@@ -64,6 +65,7 @@ ledger_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				ReleaseSysCache(tup);
 				LedgerWriteForget(objectId);
 				LedgerStoreDropStorage(storage);
+				LedgerConfigDelete(objectId);
 				return;
 			}
 			ReleaseSysCache(tup);
@@ -79,14 +81,21 @@ LedgerTableAmInit(void)
 	object_access_hook = ledger_object_access;
 }
 
-/* event trigger function: its only job is to have loaded the library */
+/*
+ * Event trigger function at ddl_command_start: loading the library installs
+ * the hooks; the command is checked against rollup configurations.
+ */
 Datum
 ledger_ddl_start(PG_FUNCTION_ARGS)
 {
+	EventTriggerData *trigdata;
+
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("ledger_ddl_start must be called as an event trigger")));
+	trigdata = (EventTriggerData *) fcinfo->context;
+	LedgerConfigBeforeDDL(trigdata->parsetree);
 	PG_RETURN_VOID();
 }
 

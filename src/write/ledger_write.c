@@ -39,9 +39,13 @@
 #include "ledger/segment.h"
 #include "ledger/store.h"
 #include "ledger/write.h"
+#include "ledger/rollup.h"
+#include "write_internal.h"
 #include "miscadmin.h"
 #include "access/relation.h"
 #include "utils/date.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -49,34 +53,6 @@
 
 #define ARENA_BLOCK_SIZE	(1024 * 1024)
 #define ARENA_LARGE_VALUE	(64 * 1024)
-
-/* buffered rows of one relation from one (subtransaction, relfilenode) */
-typedef struct WriteLevel
-{
-	struct WriteLevel *next;	/* older level of the same relation */
-	SubTransactionId subid;
-	Oid			storage;		/* relfilenode the rows were inserted into */
-	MemoryContext cxt;
-	int			natts;
-	int			nrows;
-	int			capacity;
-	Datum	  **values;
-	bool	  **isnull;
-	CommandId  *cids;
-	int64		pseudo_base;
-	Size		bytes;
-	int			pins;
-	char	   *arena;			/* current arena block */
-	Size		arena_free;
-} WriteLevel;
-
-/* the buffer of one relation */
-typedef struct WriteState
-{
-	Oid			relid;			/* hash key */
-	WriteLevel *levels;			/* newest first */
-	int64		next_pseudo;	/* next unused pseudo row number */
-} WriteState;
 
 /* a level written to a segment: where its pseudo row numbers went */
 typedef struct FlushedRange
@@ -87,7 +63,7 @@ typedef struct FlushedRange
 	int64		first_row;
 } FlushedRange;
 
-static MemoryContext WriteContext = NULL;
+MemoryContext WriteContext = NULL;
 static HTAB *WriteStates = NULL;
 static List *Graveyard = NIL;	/* pinned levels no longer in use */
 static List *FlushedRanges = NIL;
@@ -123,8 +99,8 @@ reset_write_state(void)
 }
 
 /* frees a level, or parks it in the graveyard while a scan pins it */
-static void
-release_level(WriteLevel *level)
+void
+write_release_level(WriteLevel *level)
 {
 	if (level->pins > 0)
 	{
@@ -138,8 +114,8 @@ release_level(WriteLevel *level)
 }
 
 /* a new, empty level for rel in the current subtransaction */
-static WriteLevel *
-new_level(Relation rel, WriteState *state)
+WriteLevel *
+write_new_level(Relation rel, WriteState *state)
 {
 	MemoryContext cxt;
 	WriteLevel *level;
@@ -160,8 +136,8 @@ new_level(Relation rel, WriteState *state)
 }
 
 /* grows a level's arrays to hold at least need rows */
-static void
-grow_level(WriteLevel *level, int need)
+void
+write_grow_level(WriteLevel *level, int need)
 {
 	int			newcap = Max(level->capacity * 2, 1024);
 
@@ -190,8 +166,8 @@ grow_level(WriteLevel *level, int need)
 }
 
 /* adds columns added by ALTER TABLE since the level was made */
-static void
-widen_level(WriteLevel *level, TupleDesc tupdesc)
+void
+write_widen_level(WriteLevel *level, TupleDesc tupdesc)
 {
 	int			natts = tupdesc->natts;
 
@@ -223,6 +199,12 @@ widen_level(WriteLevel *level, TupleDesc tupdesc)
 		}
 	}
 	level->natts = natts;
+	if (level->groups)
+	{
+		level->groups->values = level->values;
+		level->groups->isnull = level->isnull;
+		level->groups->natts = natts;
+	}
 }
 
 /* copies size bytes into the level's arena, aligned for any type */
@@ -314,6 +296,10 @@ AttrNumber
 LedgerTimeColumn(Relation rel)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
+	LedgerRollup *rollup = LedgerRollupGet(rel);
+
+	if (rollup != NULL)
+		return rollup->time_attnum;
 
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
@@ -321,8 +307,9 @@ LedgerTimeColumn(Relation rel)
 
 		if (att->attisdropped)
 			continue;
-		if (att->atttypid == TIMESTAMPTZOID || att->atttypid == TIMESTAMPOID ||
-			att->atttypid == DATEOID)
+		if (getBaseType(att->atttypid) == TIMESTAMPTZOID ||
+			getBaseType(att->atttypid) == TIMESTAMPOID ||
+			getBaseType(att->atttypid) == DATEOID)
 			return att->attnum;
 	}
 	return InvalidAttrNumber;
@@ -345,19 +332,22 @@ time_value(Oid typid, Datum d)
 	return DatumGetTimestampTz(d);
 }
 
-/* writes rows [from, from + n) of the column arrays as one segment */
-static int64
+/*
+ * Writes rows [from, from + n) of the column arrays as one segment.  With a
+ * rollup spec the rows are sorted groups and events[] their event counts.
+ */
+int64
 write_segment(Relation rel, int natts, Datum **values, bool **isnull,
-			  int from, int n, CommandId cid)
+			  int64 *events, LedgerRollup *rollup, int from, int n,
+			  CommandId cid)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	LedgerEncodedColumn *cols;
-	LedgerTimeRange trange = {false, 0, 0};
+	LedgerSegmentInfo info;
 	AttrNumber	timecol = LedgerTimeColumn(rel);
 	MemoryContext cxt,
 				old;
 	int64		first_row;
-	int64		segment_id;
 	Datum	   *nullvals = NULL;
 	bool	   *allnull = NULL;
 
@@ -365,7 +355,8 @@ write_segment(Relation rel, int natts, Datum **values, bool **isnull,
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
-	cols = palloc0(sizeof(LedgerEncodedColumn) * tupdesc->natts);
+	memset(&info, 0, sizeof(info));
+	cols = palloc0(sizeof(LedgerEncodedColumn) * Max(tupdesc->natts, 1));
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
@@ -394,18 +385,35 @@ write_segment(Relation rel, int natts, Datum **values, bool **isnull,
 
 				if (isnull[i][r])
 					continue;
-				t = time_value(att->atttypid, values[i][r]);
-				if (!trange.valid || t < trange.min)
-					trange.min = t;
-				if (!trange.valid || t > trange.max)
-					trange.max = t;
-				trange.valid = true;
+				t = time_value(getBaseType(att->atttypid), values[i][r]);
+				if (!info.time_valid || t < info.time_min)
+					info.time_min = t;
+				if (!info.time_valid || t > info.time_max)
+					info.time_max = t;
+				info.time_valid = true;
 			}
 		}
 	}
-	segment_id = LedgerStoreWriteSegment(rel, n, cols, &trange, cid,
-										 &first_row);
-	(void) segment_id;
+
+	if (rollup != NULL)
+	{
+		Datum	   *ev = palloc(sizeof(Datum) * n);
+		bool	   *evnull = palloc0(sizeof(bool) * n);
+
+		for (int r = 0; r < n; r++)
+		{
+			ev[r] = Int64GetDatum(events[from + r]);
+			info.event_count += events[from + r];
+		}
+		info.events = palloc0(sizeof(LedgerEncodedColumn));
+		LedgerSegmentEncodeColumn(LedgerEventsAttribute(), n, ev, evnull, info.events);
+		info.rolled_up = true;
+		info.rollup = rollup->granularity;
+	}
+	else
+		info.event_count = n;
+
+	(void) LedgerStoreWriteSegment(rel, n, cols, &info, cid, &first_row);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	return first_row;
@@ -465,7 +473,8 @@ flush_level(Relation rel, WriteLevel *level)
 			 * AFTER triggers that fetch them later.
 			 */
 			first_row = write_segment(rel, level->natts, level->values,
-									  level->isnull, start, n, stamp);
+									  level->isnull, NULL, NULL, start, n,
+									  stamp);
 			remember_flushed(RelationGetRelid(rel), level, start, n, first_row);
 			start += n;
 		}
@@ -479,6 +488,7 @@ flush_state(Relation rel, WriteState *state, SubTransactionId subid)
 	WriteLevel **prev = &state->levels;
 	WriteLevel *level;
 	List	   *order = NIL;
+	List	   *rollup_levels = NIL;
 	ListCell   *lc;
 
 	/* collect oldest first so segments follow insertion order */
@@ -489,8 +499,24 @@ flush_state(Relation rel, WriteState *state, SubTransactionId subid)
 	foreach(lc, order)
 	{
 		level = lfirst(lc);
-		if (level->storage == rel->rd_node.relNode && level->nrows > 0)
+		if (level->storage != rel->rd_node.relNode || level->nrows == 0)
+			continue;
+		if (level->groups != NULL)
+			rollup_levels = lappend(rollup_levels, level);
+		else
 			flush_level(rel, level);
+	}
+	if (rollup_levels != NIL)
+	{
+		LedgerRollup *rollup = LedgerRollupGet(rel);
+
+		if (rollup == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("rollup configuration of \"%s\" disappeared while rows were buffered",
+							RelationGetRelationName(rel)),
+					 errhint("Retry the transaction.")));
+		write_rollup_flush(rel, rollup, rollup_levels, GetCurrentCommandId(true));
 	}
 
 	/* unlink and free them */
@@ -499,7 +525,7 @@ flush_state(Relation rel, WriteState *state, SubTransactionId subid)
 		if (subid == InvalidSubTransactionId || level->subid == subid)
 		{
 			*prev = level->next;
-			release_level(level);
+			write_release_level(level);
 		}
 		else
 			prev = &level->next;
@@ -517,11 +543,19 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 	SubTransactionId subid = GetCurrentSubTransactionId();
 	Size		limit = (Size) ledger_write_buffer_size * 1024;
 	WriteLevel *level;
+	LedgerRollup *rollup;
 
 	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ledger tables must be permanent")));
+
+	rollup = LedgerRollupGet(rel);
+	if (rollup != NULL)
+	{
+		write_rollup_insert(rel, state, rollup, slots, nslots, cid);
+		return;
+	}
 
 	for (int s = 0; s < nslots; s++)
 	{
@@ -533,13 +567,13 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 		if (level == NULL || level->subid != subid ||
 			level->storage != rel->rd_node.relNode)
 		{
-			level = new_level(rel, state);
+			level = write_new_level(rel, state);
 			level->next = state->levels;
 			state->levels = level;
 		}
-		widen_level(level, tupdesc);
+		write_widen_level(level, tupdesc);
 		if (level->nrows >= level->capacity)
-			grow_level(level, level->nrows + 1);
+			write_grow_level(level, level->nrows + 1);
 
 		slot_getallattrs(slot);
 		old = MemoryContextSwitchTo(level->cxt);
@@ -574,7 +608,7 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 		{
 			state->levels = level->next;
 			flush_level(rel, level);
-			release_level(level);
+			write_release_level(level);
 		}
 	}
 }
@@ -602,7 +636,7 @@ LedgerWriteForget(Oid relid)
 	while ((level = state->levels) != NULL)
 	{
 		state->levels = level->next;
-		release_level(level);
+		write_release_level(level);
 	}
 	hash_search(WriteStates, &relid, HASH_REMOVE, NULL);
 }
@@ -660,6 +694,7 @@ LedgerWriteBeginRead(Relation rel, CommandId curcid)
 		run->values = level->values;
 		run->isnull = level->isnull;
 		run->pseudo_base = level->pseudo_base;
+		run->events = level->groups ? level->groups->events : NULL;
 		run->level = level;
 		level->pins++;
 		runs = lcons(run, runs);	/* oldest first */
@@ -714,6 +749,7 @@ LedgerWriteFindPseudo(Relation rel, ItemPointer tid, LedgerBufferedRows *run,
 			run->values = level->values;
 			run->isnull = level->isnull;
 			run->pseudo_base = level->pseudo_base;
+			run->events = level->groups ? level->groups->events : NULL;
 			run->level = level;
 			*rowidx = (int) (pseudo - level->pseudo_base);
 			return true;
@@ -822,7 +858,7 @@ write_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			else
 			{
 				*prev = level->next;
-				release_level(level);
+				write_release_level(level);
 			}
 		}
 	}

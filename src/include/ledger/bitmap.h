@@ -28,7 +28,18 @@ typedef struct roaring_bitmap_s roaring_bitmap_t;
 /* an empty bitmap freed when cxt is reset or deleted */
 extern roaring_bitmap_t *LedgerBitmapCreate(MemoryContext cxt);
 
-/* frees a bitmap made here before its context goes (optional) */
+/*
+ * Takes ownership of a bitmap CRoaring allocated itself (roaring_bitmap_and,
+ * roaring_bitmap_copy ...): it is freed when cxt is reset or deleted.  Raises
+ * ERROR only after freeing it.
+ */
+extern roaring_bitmap_t *LedgerBitmapAdopt(roaring_bitmap_t *bitmap,
+										   MemoryContext cxt);
+
+/*
+ * Frees a bitmap made here before its context goes (optional): releases
+ * its containers at once; the small handle goes with the context.
+ */
 extern void LedgerBitmapFree(roaring_bitmap_t *bitmap);
 
 /* appends the portable serialization of bitmap to buf */

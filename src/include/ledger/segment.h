@@ -48,8 +48,11 @@
 typedef struct LedgerEncodedColumn
 {
 	int32		null_count;		/* NULLs among the rows */
-	bytea	   *min_value;		/* zone map lower bound (serialized), or NULL */
-	bytea	   *max_value;		/* zone map upper bound (serialized), or NULL */
+	bytea	   *min_value;		/* zone map lower bound (serialized), or NULL
+								 * when unknown: no btree opclass, no non-NULL
+								 * value, value over 1 kB, or a costly
+								 * comparator without a dictionary */
+	bytea	   *max_value;		/* zone map upper bound, likewise */
 	int32		dict_count;		/* dictionary entries; 0 if no dictionary */
 	bytea	   *dict;			/* dictionary + one bitmap per entry, or NULL */
 	bytea	   *data;			/* encoded, compressed column blocks */
@@ -59,7 +62,10 @@ typedef struct LedgerEncodedColumn
  * Encodes nrows values of one column.  Zone-map bounds and the dictionary
  * use the type's default btree opclass (and the attribute's collation); a
  * type without one gets neither.  Values must be detoasted (no external or
- * compressed varlenas).  Allocates in CurrentMemoryContext.
+ * compressed varlenas; should one slip through it is detoasted here).
+ * Allocates in CurrentMemoryContext; needs a transaction (type cache).
+ * Raises ERRCODE_PROGRAM_LIMIT_EXCEEDED if a block's values or the encoded
+ * column would exceed 1 GB.
  */
 extern void LedgerSegmentEncodeColumn(Form_pg_attribute attr, int nrows,
 									  const Datum *values, const bool *isnull,
@@ -68,13 +74,20 @@ extern void LedgerSegmentEncodeColumn(Form_pg_attribute attr, int nrows,
 /* opaque reader of one column's data blob */
 typedef struct LedgerColumnReader LedgerColumnReader;
 
+/* a decoded dictionary (declared below) */
+typedef struct LedgerDictionary LedgerDictionary;
+
 /*
  * Opens a column blob (detoasted) of a segment of nrows rows.  Validates
  * the header and block directory; everything is allocated in "cxt" and the
- * reader lives as long as that context.
+ * reader lives as long as that context.  The reader keeps pointing into
+ * "data", which must live as long.  A column stored with a dictionary
+ * (dict_count > 0) holds codes, so "dict" must then be its dictionary, as
+ * returned by LedgerDictionaryRead (and live as long); otherwise NULL.
  */
 extern LedgerColumnReader *LedgerColumnReaderCreate(Form_pg_attribute attr,
 													int nrows, bytea *data,
+													LedgerDictionary *dict,
 													MemoryContext cxt);
 
 /* number of blocks of the column */
@@ -90,21 +103,29 @@ extern int	LedgerColumnReaderReadBlock(LedgerColumnReader *reader,
 										int blockno,
 										Datum *values, bool *isnull);
 
-/* a decoded dictionary: sorted distinct values and their row bitmaps */
-typedef struct LedgerDictionary
+/*
+ * A decoded dictionary: sorted distinct values and their row bitmaps.
+ * Entries are distinct binary images, so that every value reads back
+ * exactly as stored; values the btree opclass calls equal but that differ
+ * in their bytes (numeric 1.0 and 1.00, float8 0 and -0, strings under a
+ * nondeterministic collation) are separate, adjacent entries.  A qual
+ * "col = x" therefore matches a contiguous run of entries.
+ */
+struct LedgerDictionary
 {
 	int			count;			/* number of entries */
 	Datum	   *values;			/* sorted by the default btree opclass */
 	struct roaring_bitmap_s **bitmaps;	/* rows holding values[i]; built lazily */
 	/* private to segment/ */
 	void	   *priv;
-} LedgerDictionary;
+};
 
 /*
  * Opens a dictionary blob (detoasted) of a segment of nrows rows.  Values
  * are decoded at once; bitmaps on first use through
  * LedgerDictionaryBitmap.  Allocates in cxt; bitmaps are freed when cxt is
- * reset or deleted.
+ * reset or deleted.  By-reference values point into memory of cxt; the
+ * dictionary keeps pointing into "dict", which must live as long.
  */
 extern LedgerDictionary *LedgerDictionaryRead(Form_pg_attribute attr,
 											  int nrows, bytea *dict,

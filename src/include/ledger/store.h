@@ -39,6 +39,9 @@ typedef struct LedgerSegmentMeta
 	TimestampTz time_min;
 	TimestampTz time_max;
 	int64		data_bytes;
+	int64		event_count;	/* input rows the segment stands for */
+	bool		rolled_up;		/* rows sorted and unique by rollup key */
+	Interval	rollup;			/* ... at this granularity */
 } LedgerSegmentMeta;
 
 /* one stored column of one segment (blobs detoasted when fetched) */
@@ -53,13 +56,23 @@ typedef struct LedgerStoredColumn
 	bytea	   *data;			/* NULL unless requested */
 } LedgerStoredColumn;
 
-/* segment time range input for LedgerStoreWriteSegment */
-typedef struct LedgerTimeRange
+/* what LedgerStoreWriteSegment records besides the columns */
+typedef struct LedgerSegmentInfo
 {
-	bool		valid;
-	TimestampTz min;
-	TimestampTz max;
-} LedgerTimeRange;
+	bool		time_valid;		/* time_min/time_max are set */
+	TimestampTz time_min;
+	TimestampTz time_max;
+	int64		event_count;
+	bool		rolled_up;
+	Interval	rollup;
+	LedgerEncodedColumn *events;	/* hidden per-row event counts, or NULL */
+} LedgerSegmentInfo;
+
+/* attnum under which the hidden per-row event count is stored */
+#define LEDGER_EVENTS_ATTNUM	0
+
+/* the attribute (bigint) the hidden event count is encoded as */
+extern Form_pg_attribute LedgerEventsAttribute(void);
 
 /* segments of rel visible to snapshot, sorted by segment_id (palloc'd) */
 extern LedgerSegmentMeta *LedgerStoreListSegments(Relation rel,
@@ -69,12 +82,15 @@ extern LedgerSegmentMeta *LedgerStoreListSegments(Relation rel,
 /*
  * Fetches the columns "wanted" (indexed by attnum - 1, rel's natts entries)
  * of one segment into out[attnum - 1].  Blobs are detoasted into
- * CurrentMemoryContext; with fetch_dict the dictionaries too.
+ * CurrentMemoryContext; with fetch_dict the dictionaries too.  If events is
+ * not NULL, the hidden event-count column goes there (present = false when
+ * the segment has none: every row stands for one event).
  */
 extern void LedgerStoreFetchColumns(Relation rel, Snapshot snapshot,
 									int64 segment_id, const bool *wanted,
 									bool fetch_data, bool fetch_dict,
-									LedgerStoredColumn *out);
+									LedgerStoredColumn *out,
+									LedgerStoredColumn *events);
 
 /*
  * Writes one segment of nrows rows: reserves its row numbers and inserts
@@ -84,7 +100,7 @@ extern void LedgerStoreFetchColumns(Relation rel, Snapshot snapshot,
  */
 extern int64 LedgerStoreWriteSegment(Relation rel, int nrows,
 									 LedgerEncodedColumn *cols,
-									 LedgerTimeRange *trange,
+									 LedgerSegmentInfo *info,
 									 CommandId cid, int64 *first_row);
 
 /* removes every segment stored under "storage" (transactional) */

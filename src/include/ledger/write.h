@@ -34,6 +34,7 @@ typedef struct LedgerBufferedRows
 	Datum	  **values;			/* values[att][row] */
 	bool	  **isnull;
 	int64		pseudo_base;	/* pseudo row number of row 0 */
+	int64	   *events;			/* rollup groups: events per row; else NULL */
 	void	   *level;			/* private: the pinned buffer level */
 } LedgerBufferedRows;
 

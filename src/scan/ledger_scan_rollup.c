@@ -1,0 +1,545 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger_scan_rollup.c
+ *	  Perfect rollup on read: the logical rows of a rollup ledger, one per
+ *	  rollup key, however many segments and buffered levels hold parts of it.
+ *
+ * NOTES
+ *	  Every source yields rows in rollup-key order: a segment rolled up at
+ *	  the ledger's current granularity streams as it is stored (segments
+ *	  are written sorted and key-unique); anything else (raw segments from
+ *	  before set_rollup, segments of a finer earlier granularity, the
+ *	  transaction's buffered rows) is first folded into a group table and
+ *	  sorted.  A k-way merge over the sources combines equal keys and drops
+ *	  keys whose events cancel out.  Streaming sources join the merge only
+ *	  when the merge reaches their first bucket, so memory is bounded by
+ *	  the sources that overlap in time.
+ *
+ *	  Rows are re-prepared on read (time to the current bucket, key and
+ *	  version to NULL), which is what makes a coarser granularity and
+ *	  rows stored before set_rollup read correctly.
+ *
+ * IDENTIFICATION
+ *	  src/scan/ledger_scan_rollup.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "scan_internal.h"
+#include "utils/date.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+/* a source of rows in rollup-key order */
+typedef struct Cursor
+{
+	bool		streaming;		/* a segment read as stored */
+	LedgerSegmentMeta *meta;	/* streaming: its segment */
+	int64		min_bucket;		/* streaming: bucket of its first row */
+	LedgerReader *sub;			/* streaming: reader of the segment */
+	TupleTableSlot *slot;		/* streaming: current row */
+	MemoryContext rowcxt;		/* values made while preparing a row */
+
+	LedgerGroupTable *gt;		/* folded: the groups */
+	int		   *perm;			/* folded: groups in key order */
+	int			pos;
+
+	/* the current row, row-major, with column-major views for rollup/ */
+	Datum	   *vals;
+	bool	   *nulls;
+	Datum	  **vptr;
+	bool	  **nptr;
+	int64		events;
+	ItemPointerData tid;
+} Cursor;
+
+struct LedgerRollupScan
+{
+	LedgerReader *r;
+	LedgerRollup *rollup;
+	int			natts;
+	MemoryContext cxt;
+
+	Cursor	  **pending;		/* streaming cursors by min_bucket */
+	int			npending;
+	int			next_pending;
+	Cursor	  **heap;			/* cursors with a current row, min first */
+	int			nheap;
+	List	   *runs;			/* pinned buffered rows */
+
+	/* the group being accumulated and the one last returned */
+	MemoryContext grpcxt[2];
+	Datum	   *gvals[2];
+	bool	   *gnulls[2];
+	Datum	  **gvptr[2];
+	bool	  **gnptr[2];
+	int			cur;
+	bool		have_group;
+	int64		gevents;
+	ItemPointerData gtid;
+};
+
+static void cursor_close(Cursor *c);
+
+/* points a cursor's column-major views at its row arrays */
+static void
+cursor_views(Cursor *c, int natts)
+{
+	for (int i = 0; i < natts; i++)
+	{
+		c->vptr[i] = &c->vals[i];
+		c->nptr[i] = &c->nulls[i];
+	}
+}
+
+/* a new cursor with row arrays for natts attributes */
+static Cursor *
+cursor_create(int natts)
+{
+	Cursor	   *c = palloc0(sizeof(Cursor));
+
+	c->vals = palloc0(sizeof(Datum) * Max(natts, 1));
+	c->nulls = palloc0(sizeof(bool) * Max(natts, 1));
+	c->vptr = palloc0(sizeof(Datum *) * Max(natts, 1));
+	c->nptr = palloc0(sizeof(bool *) * Max(natts, 1));
+	cursor_views(c, natts);
+	return c;
+}
+
+/* orders cursors by their current rows' rollup keys */
+static int
+cursor_cmp(LedgerRollupScan *rs, Cursor *a, Cursor *b)
+{
+	return LedgerRollupCompareKeys(rs->rollup, a->vptr, a->nptr, 0,
+								   b->vptr, b->nptr, 0);
+}
+
+/* restores the heap property downwards from position i */
+static void
+heap_sift_down(LedgerRollupScan *rs, int i)
+{
+	for (;;)
+	{
+		int			l = 2 * i + 1,
+					m = i;
+		Cursor	   *tmp;
+
+		if (l < rs->nheap && cursor_cmp(rs, rs->heap[l], rs->heap[m]) < 0)
+			m = l;
+		if (l + 1 < rs->nheap && cursor_cmp(rs, rs->heap[l + 1], rs->heap[m]) < 0)
+			m = l + 1;
+		if (m == i)
+			return;
+		tmp = rs->heap[i];
+		rs->heap[i] = rs->heap[m];
+		rs->heap[m] = tmp;
+		i = m;
+	}
+}
+
+/* adds a cursor with a current row to the heap */
+static void
+heap_push(LedgerRollupScan *rs, Cursor *c)
+{
+	int			i = rs->nheap++;
+
+	rs->heap[i] = c;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+		Cursor	   *tmp;
+
+		if (cursor_cmp(rs, rs->heap[i], rs->heap[parent]) >= 0)
+			break;
+		tmp = rs->heap[i];
+		rs->heap[i] = rs->heap[parent];
+		rs->heap[parent] = tmp;
+		i = parent;
+	}
+}
+
+/* moves a cursor to its next row; false when it has none */
+static bool
+cursor_advance(LedgerRollupScan *rs, Cursor *c)
+{
+	if (c->streaming)
+	{
+		MemoryContext old;
+		int64		events;
+
+		MemoryContextReset(c->rowcxt);
+		if (!scan_next_physical(c->sub, c->slot))
+			return false;
+		memcpy(c->vals, c->slot->tts_values, sizeof(Datum) * rs->natts);
+		memcpy(c->nulls, c->slot->tts_isnull, sizeof(bool) * rs->natts);
+		old = MemoryContextSwitchTo(c->rowcxt);
+		events = LedgerRollupPrepareRow(rs->rollup, c->vals, c->nulls);
+		MemoryContextSwitchTo(old);
+		c->events = c->sub->last_events >= 0 ? c->sub->last_events : events;
+		c->tid = c->slot->tts_tid;
+		return true;
+	}
+
+	if (c->pos >= c->gt->ngroups)
+		return false;
+	{
+		int			g = c->perm[c->pos++];
+
+		for (int i = 0; i < rs->natts; i++)
+		{
+			c->vals[i] = c->gt->values[i][g];
+			c->nulls[i] = c->gt->isnull[i][g];
+		}
+		c->events = c->gt->events[g];
+		ItemPointerSetInvalid(&c->tid);
+	}
+	return true;
+}
+
+/* qsort_arg comparator of a group table's groups by rollup key */
+static int
+cmp_groups(const void *a, const void *b, void *arg)
+{
+	Cursor	   *c = ((void **) arg)[0];
+	LedgerRollup *rollup = ((void **) arg)[1];
+
+	return LedgerRollupCompareKeys(rollup, c->gt->values, c->gt->isnull,
+								   *(const int *) a, c->gt->values,
+								   c->gt->isnull, *(const int *) b);
+}
+
+/* sorts a folded cursor's groups and moves it to its first row */
+static void
+cursor_sort_folded(LedgerRollupScan *rs, Cursor *c)
+{
+	void	   *arg[2] = {c, rs->rollup};
+
+	c->perm = palloc(sizeof(int) * Max(c->gt->ngroups, 1));
+	for (int g = 0; g < c->gt->ngroups; g++)
+		c->perm[g] = g;
+	qsort_arg(c->perm, c->gt->ngroups, sizeof(int), cmp_groups, arg);
+	c->pos = 0;
+	if (cursor_advance(rs, c))
+		heap_push(rs, c);
+}
+
+/* folds the physical rows of a segment that cannot stream */
+static void
+fold_segment(LedgerRollupScan *rs, LedgerSegmentMeta *meta)
+{
+	Relation	rel = rs->r->rel;
+	Cursor	   *c = cursor_create(rs->natts);
+	LedgerReader *sub = scan_begin_segments(rel, rs->r->snapshot, meta, 1, true);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel),
+													&TTSOpsVirtual);
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+											  "ledger fold row",
+											  ALLOCSET_SMALL_SIZES);
+
+	c->gt = LedgerGroupTableCreate(rs->natts, rs->cxt);
+	while (scan_next_physical(sub, slot))
+	{
+		MemoryContext old = MemoryContextSwitchTo(tmp);
+		int64		events = LedgerRollupPrepareRow(rs->rollup, slot->tts_values,
+													slot->tts_isnull);
+
+		MemoryContextSwitchTo(old);
+		if (sub->last_events >= 0)
+			events = sub->last_events;
+		LedgerGroupTableAdd(c->gt, rs->rollup, slot->tts_values,
+							slot->tts_isnull, events);
+		MemoryContextReset(tmp);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	LedgerReaderEnd(sub);
+	MemoryContextDelete(tmp);
+	cursor_sort_folded(rs, c);
+}
+
+/* folds the transaction's buffered rows visible to the reader */
+static void
+fold_buffered(LedgerRollupScan *rs)
+{
+	Relation	rel = rs->r->rel;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	ListCell   *lc;
+	Datum	   *vals = palloc(sizeof(Datum) * Max(rs->natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(rs->natts, 1));
+	MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+											  "ledger fold row",
+											  ALLOCSET_SMALL_SIZES);
+
+	rs->runs = LedgerWriteBeginRead(rel, rs->r->snapshot->curcid);
+	foreach(lc, rs->runs)
+	{
+		LedgerBufferedRows *run = lfirst(lc);
+		Cursor	   *c = cursor_create(rs->natts);
+
+		c->gt = LedgerGroupTableCreate(rs->natts, rs->cxt);
+		for (int row = 0; row < run->nrows; row++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(tmp);
+			int64		events;
+
+			for (int i = 0; i < rs->natts; i++)
+			{
+				if (TupleDescAttr(tupdesc, i)->attisdropped)
+				{
+					vals[i] = (Datum) 0;
+					nulls[i] = true;
+				}
+				else if (i < run->natts)
+				{
+					vals[i] = run->values[i][row];
+					nulls[i] = run->isnull[i][row];
+				}
+				else
+					vals[i] = getmissingattr(tupdesc, i + 1, &nulls[i]);
+			}
+			events = LedgerRollupPrepareRow(rs->rollup, vals, nulls);
+			MemoryContextSwitchTo(old);
+			if (run->events)
+				events = run->events[row];
+			LedgerGroupTableAdd(c->gt, rs->rollup, vals, nulls, events);
+			MemoryContextReset(tmp);
+		}
+		cursor_sort_folded(rs, c);
+	}
+	MemoryContextDelete(tmp);
+}
+
+/* qsort comparator of streaming cursors by min_bucket */
+static int
+cmp_pending(const void *a, const void *b)
+{
+	const Cursor *ca = *(Cursor *const *) a;
+	const Cursor *cb = *(Cursor *const *) b;
+
+	return (ca->min_bucket > cb->min_bucket) - (ca->min_bucket < cb->min_bucket);
+}
+
+/* true if interval a equals interval b field by field */
+static bool
+interval_same(Interval *a, Interval *b)
+{
+	return a->month == b->month && a->day == b->day && a->time == b->time;
+}
+
+/* starts merging the sources of reader r */
+LedgerRollupScan *
+scan_rollup_begin(LedgerReader *r, LedgerRollup *rollup)
+{
+	MemoryContext cxt = AllocSetContextCreate(r->cxt, "ledger rollup scan",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	LedgerRollupScan *rs = palloc0(sizeof(LedgerRollupScan));
+	int			nsources = r->nsegments + 1;
+
+	rs->r = r;
+	rs->rollup = rollup;
+	rs->natts = r->natts;
+	rs->cxt = cxt;
+	rs->pending = palloc(sizeof(Cursor *) * nsources);
+	rs->heap = palloc(sizeof(Cursor *) * (nsources + 64));
+
+	for (int k = 0; k < 2; k++)
+	{
+		rs->grpcxt[k] = AllocSetContextCreate(cxt, "ledger rollup group",
+											  ALLOCSET_SMALL_SIZES);
+		rs->gvals[k] = palloc0(sizeof(Datum) * Max(rs->natts, 1));
+		rs->gnulls[k] = palloc0(sizeof(bool) * Max(rs->natts, 1));
+		rs->gvptr[k] = palloc0(sizeof(Datum *) * Max(rs->natts, 1));
+		rs->gnptr[k] = palloc0(sizeof(bool *) * Max(rs->natts, 1));
+		for (int i = 0; i < rs->natts; i++)
+		{
+			rs->gvptr[k][i] = &rs->gvals[k][i];
+			rs->gnptr[k][i] = &rs->gnulls[k][i];
+		}
+	}
+
+	for (int s = 0; s < r->nsegments; s++)
+	{
+		LedgerSegmentMeta *meta = &r->segments[s];
+
+		if (meta->rolled_up && meta->has_time &&
+			interval_same(&meta->rollup, &rollup->granularity))
+		{
+			Cursor	   *c = cursor_create(rs->natts);
+			Datum		b;
+
+			c->streaming = true;
+			c->meta = meta;
+			b = rollup->time_type == DATEOID ?
+				LedgerRollupBucket(rollup, DateADTGetDatum((DateADT) (meta->time_min / USECS_PER_DAY))) :
+				LedgerRollupBucket(rollup, TimestampTzGetDatum(meta->time_min));
+			c->min_bucket = rollup->time_type == DATEOID ?
+				(int64) DatumGetDateADT(b) : DatumGetInt64(b);
+			rs->pending[rs->npending++] = c;
+		}
+		else
+			fold_segment(rs, meta);
+	}
+	qsort(rs->pending, rs->npending, sizeof(Cursor *), cmp_pending);
+
+	if (r->read_buffered)
+		fold_buffered(rs);
+
+	MemoryContextSwitchTo(old);
+	return rs;
+}
+
+/* opens a streaming cursor's segment and moves it to its first row */
+static void
+cursor_open(LedgerRollupScan *rs, Cursor *c)
+{
+	MemoryContext old = MemoryContextSwitchTo(rs->cxt);
+
+	c->sub = scan_begin_segments(rs->r->rel, rs->r->snapshot, c->meta, 1, true);
+	c->slot = MakeSingleTupleTableSlot(RelationGetDescr(rs->r->rel),
+									   &TTSOpsVirtual);
+	c->rowcxt = AllocSetContextCreate(rs->cxt, "ledger rollup row",
+									  ALLOCSET_SMALL_SIZES);
+	MemoryContextSwitchTo(old);
+	if (cursor_advance(rs, c))
+		heap_push(rs, c);
+	else
+		cursor_close(c);
+}
+
+/* releases a streaming cursor */
+static void
+cursor_close(Cursor *c)
+{
+	if (c->sub)
+	{
+		ExecDropSingleTupleTableSlot(c->slot);
+		LedgerReaderEnd(c->sub);
+		MemoryContextDelete(c->rowcxt);
+		c->sub = NULL;
+	}
+}
+
+/* the bucket of a cursor's current row, for admitting pending cursors */
+static bool
+bucket_before(LedgerRollupScan *rs, int64 min_bucket, Cursor *c)
+{
+	int			t = rs->rollup->time_attnum - 1;
+	int64		b;
+
+	if (c->nulls[t])
+		return true;
+	b = rs->rollup->time_type == DATEOID ? (int64) DatumGetDateADT(c->vals[t]) :
+		DatumGetInt64(c->vals[t]);
+	return min_bucket <= b;
+}
+
+/* starts a new accumulating group from cursor c's row */
+static void
+group_start(LedgerRollupScan *rs, Cursor *c)
+{
+	int			k = rs->cur;
+	LedgerRollup *rollup = rs->rollup;
+	MemoryContext old;
+
+	MemoryContextReset(rs->grpcxt[k]);
+	old = MemoryContextSwitchTo(rs->grpcxt[k]);
+	for (int i = 0; i < rs->natts; i++)
+	{
+		rs->gnulls[k][i] = c->nulls[i];
+		rs->gvals[k][i] = c->nulls[i] || rollup->typbyval[i] ? c->vals[i] :
+			datumCopy(c->vals[i], false, rollup->typlen[i]);
+	}
+	MemoryContextSwitchTo(old);
+	rs->gevents = c->events;
+	rs->gtid = c->tid;
+	rs->have_group = true;
+}
+
+/* the next logical row; false at the end */
+bool
+scan_rollup_next(LedgerRollupScan *rs, TupleTableSlot *slot)
+{
+	for (;;)
+	{
+		Cursor	   *c;
+		bool		emit = false;
+		int			done = rs->cur;
+
+		CHECK_FOR_INTERRUPTS();
+
+		/* admit streaming segments the merge has reached */
+		while (rs->next_pending < rs->npending &&
+			   (rs->nheap == 0 ||
+				bucket_before(rs, rs->pending[rs->next_pending]->min_bucket,
+							  rs->heap[0])))
+			cursor_open(rs, rs->pending[rs->next_pending++]);
+
+		if (rs->nheap == 0)
+		{
+			if (!rs->have_group)
+				return false;
+			rs->have_group = false;
+			emit = rs->gevents != 0;
+			rs->cur = 1 - rs->cur;
+		}
+		else
+		{
+			c = rs->heap[0];
+			if (rs->have_group &&
+				LedgerRollupKeysEqual(rs->rollup, rs->gvptr[rs->cur], rs->gnptr[rs->cur], 0,
+									  c->vptr, c->nptr, 0))
+			{
+				LedgerRollupCombine(rs->rollup, rs->gvptr[rs->cur], rs->gnptr[rs->cur], 0,
+									c->vptr, c->nptr, 0, rs->grpcxt[rs->cur]);
+				rs->gevents += c->events;
+			}
+			else
+			{
+				if (rs->have_group)
+				{
+					emit = rs->gevents != 0;
+					rs->cur = 1 - rs->cur;
+				}
+				group_start(rs, c);
+			}
+
+			/* move the cursor on */
+			if (cursor_advance(rs, c))
+				heap_sift_down(rs, 0);
+			else
+			{
+				cursor_close(c);
+				rs->heap[0] = rs->heap[--rs->nheap];
+				if (rs->nheap > 0)
+					heap_sift_down(rs, 0);
+			}
+		}
+
+		if (emit)
+		{
+			ExecClearTuple(slot);
+			memcpy(slot->tts_values, rs->gvals[done], sizeof(Datum) * rs->natts);
+			memcpy(slot->tts_isnull, rs->gnulls[done], sizeof(bool) * rs->natts);
+			ExecStoreVirtualTuple(slot);
+			slot->tts_tableOid = RelationGetRelid(rs->r->rel);
+			slot->tts_tid = rs->gtid;
+			return true;
+		}
+	}
+}
+
+/* releases what the merge holds */
+void
+scan_rollup_end(LedgerRollupScan *rs)
+{
+	for (int i = 0; i < rs->nheap; i++)
+		cursor_close(rs->heap[i]);
+	if (rs->runs != NIL)
+		LedgerWriteEndRead(rs->runs);
+	MemoryContextDelete(rs->cxt);
+}

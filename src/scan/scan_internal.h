@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan_internal.h
+ *	  Structures shared by the files of the scan component.
+ *
+ * IDENTIFICATION
+ *	  src/scan/scan_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_SCAN_INTERNAL_H
+#define LEDGER_SCAN_INTERNAL_H
+
+#include "postgres.h"
+
+#include "ledger/rollup.h"
+#include "ledger/scan.h"
+#include "ledger/segment.h"
+#include "ledger/store.h"
+#include "ledger/write.h"
+
+typedef struct LedgerRollupScan LedgerRollupScan;
+
+struct LedgerReader
+{
+	Relation	rel;
+	Snapshot	snapshot;
+	int			natts;
+	bool	   *wanted;			/* columns to decode */
+	bool		read_buffered;
+	MemoryContext cxt;			/* the reader's own memory */
+	MemoryContext segcxt;		/* reset per segment */
+
+	/* segments */
+	LedgerSegmentMeta *segments;
+	int			nsegments;
+	int			next_segment;	/* serial scans */
+	pg_atomic_uint64 *parallel_next;	/* parallel scans */
+
+	/* row-number range, when restricted */
+	bool		ranged;
+	int64		range_from;
+	int64		range_to;
+	int		   *order;			/* segment indexes sorted by first_row */
+	int			order_pos;		/* next position in order to look at */
+
+	/* the current segment */
+	LedgerSegmentMeta *seg;		/* NULL if none */
+	LedgerColumnReader **readers;	/* per attribute, NULL if not stored */
+	bool	   *constnull;		/* true: unwanted column, reads as NULL */
+	int			row;			/* next row index in the segment */
+	int			row_end;		/* end of the rows to return */
+	int			block;			/* block decoded into values/isnull, or -1 */
+	Datum	  **values;			/* values[att][row in block] */
+	bool	  **isnull;
+
+	/* buffered rows */
+	bool		buffered_started;
+	List	   *runs;			/* LedgerBufferedRows *, oldest first */
+	ListCell   *run_cell;
+	int			run_row;
+
+	int64		returned;
+
+	/* hidden event counts of rolled-up segments */
+	bool		read_events;
+	LedgerColumnReader *events_reader;	/* NULL: segment has none */
+	int64	   *events;			/* events of the decoded block */
+	int64		last_events;	/* of the row last returned; -1 if none */
+
+	/* logical rows of a rollup ledger (ledger_scan_rollup.c) */
+	LedgerRollupScan *rollup_scan;
+};
+
+/* a reader of the physical rows of some segments only */
+extern LedgerReader *scan_begin_segments(Relation rel, Snapshot snapshot,
+										 LedgerSegmentMeta *segments,
+										 int nsegments, bool read_events);
+
+/* the next physical row (segments, then buffered rows) */
+extern bool scan_next_physical(LedgerReader *r, TupleTableSlot *slot);
+
+/* logical rows of a rollup ledger */
+extern LedgerRollupScan *scan_rollup_begin(LedgerReader *r,
+												  LedgerRollup *rollup);
+extern bool scan_rollup_next(LedgerRollupScan *rs, TupleTableSlot *slot);
+extern void scan_rollup_end(LedgerRollupScan *rs);
+
+#endif							/* LEDGER_SCAN_INTERNAL_H */

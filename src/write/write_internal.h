@@ -1,0 +1,68 @@
+/*-------------------------------------------------------------------------
+ *
+ * write_internal.h
+ *	  Structures shared by the files of the write component.
+ *
+ * IDENTIFICATION
+ *	  src/write/write_internal.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEDGER_WRITE_INTERNAL_H
+#define LEDGER_WRITE_INTERNAL_H
+
+#include "postgres.h"
+
+#include "ledger/rollup.h"
+#include "utils/rel.h"
+
+/* buffered rows of one relation from one (subtransaction, relfilenode) */
+typedef struct WriteLevel
+{
+	struct WriteLevel *next;	/* older level of the same relation */
+	SubTransactionId subid;
+	Oid			storage;		/* relfilenode the rows were inserted into */
+	MemoryContext cxt;
+	int			natts;
+	int			nrows;
+	int			capacity;
+	Datum	  **values;
+	bool	  **isnull;
+	CommandId  *cids;
+	int64		pseudo_base;
+	Size		bytes;
+	int			pins;
+	char	   *arena;			/* current arena block */
+	Size		arena_free;
+	/* rollup ledgers: rows are groups folded under one command id */
+	LedgerGroupTable *groups;	/* NULL for a raw level */
+	CommandId	cid;
+	uint64		generation;		/* of the rollup spec the rows were folded by */
+} WriteLevel;
+
+/* the buffer of one relation */
+typedef struct WriteState
+{
+	Oid			relid;			/* hash key */
+	WriteLevel *levels;			/* newest first */
+	int64		next_pseudo;	/* next unused pseudo row number */
+} WriteState;
+
+extern MemoryContext WriteContext;
+
+extern WriteLevel *write_new_level(Relation rel, WriteState *state);
+extern void write_release_level(WriteLevel *level);
+extern void write_grow_level(WriteLevel *level, int need);
+extern void write_widen_level(WriteLevel *level, TupleDesc tupdesc);
+extern int64 write_segment(Relation rel, int natts, Datum **values,
+						   bool **isnull, int64 *events, LedgerRollup *rollup,
+						   int from, int n, CommandId cid);
+
+/* rollup ledgers (ledger_write_rollup.c) */
+extern void write_rollup_insert(Relation rel, WriteState *state,
+								LedgerRollup *rollup, TupleTableSlot **slots,
+								int nslots, CommandId cid);
+extern void write_rollup_flush(Relation rel, LedgerRollup *rollup,
+							   List *levels, CommandId stamp);
+
+#endif							/* LEDGER_WRITE_INTERNAL_H */
