@@ -225,9 +225,14 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 	r->events_reader = NULL;
 	if (r->read_events && events.present)
 	{
+		LedgerDictionary *evdict = NULL;
+
+		if (events.dict_count > 0 && events.dict != NULL)
+			evdict = LedgerDictionaryRead(LedgerEventsAttribute(), seg->row_count,
+										  events.dict, r->segcxt);
 		r->events_reader = LedgerColumnReaderCreate(LedgerEventsAttribute(),
 													seg->row_count, events.data,
-													NULL, r->segcxt);
+													evdict, r->segcxt);
 		r->events = palloc(sizeof(int64) * blockrows);
 	}
 	for (int i = 0; i < r->natts; i++)
