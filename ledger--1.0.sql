@@ -3,6 +3,8 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION ledger" to load this file. \quit
 
+GRANT USAGE ON SCHEMA ledger TO PUBLIC;
+
 -- The table access method ------------------------------------------------
 
 CREATE FUNCTION ledger.ledger_tam_handler(internal)

@@ -212,8 +212,6 @@ is_numeric_type(Oid typid, bool integer_only)
 	typid = getBaseType(typid);
 	switch (typid)
 	{
-		case INT2OID:
-		case INT4OID:
 		case INT8OID:
 		case NUMERICOID:
 			return true;
@@ -273,14 +271,14 @@ check_metrics(Relation rel, Jsonb *metrics, const char *time_column)
 					snprintf(msg, sizeof(msg), "cannot sum column \"%s\" of type %s",
 							 colname, format_type_be(att->atttypid));
 					rollup_error(rel, ERRCODE_DATATYPE_MISMATCH, msg,
-								 "Use sum on numeric columns (smallint, integer, bigint, numeric, real, double precision, money), or min/max.");
+								 "Sum columns must be bigint, numeric, real, double precision or money; a smallint or integer total would soon overflow, so declare such columns as bigint.");
 				}
 			}
 			else if (strcmp(kind, "count") == 0)
 			{
 				if (!is_numeric_type(att->atttypid, true))
 				{
-					snprintf(msg, sizeof(msg), "count column \"%s\" must have an integer type, not %s",
+					snprintf(msg, sizeof(msg), "count column \"%s\" must be bigint or numeric, not %s",
 							 colname, format_type_be(att->atttypid));
 					rollup_error(rel, ERRCODE_DATATYPE_MISMATCH, msg,
 								 "Declare the count column as bigint.");

@@ -267,8 +267,12 @@ build_rollup(Relation rel, LedgerConfig *cfg)
 	for (int i = 0; i < natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		Oid			base = getBaseType(att->atttypid);
+		Oid			base;
 		TypeCacheEntry *tce;
+
+		if (att->attisdropped)
+			continue;
+		base = getBaseType(att->atttypid);
 
 		r->collation[i] = att->attcollation;
 		r->basetype[i] = base;

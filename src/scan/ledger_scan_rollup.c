@@ -85,6 +85,7 @@ struct LedgerRollupScan
 };
 
 static void cursor_close(Cursor *c);
+static bool merge_next(LedgerRollupScan *rs, TupleTableSlot *slot);
 
 /* points a cursor's column-major views at its row arrays */
 static void
@@ -374,9 +375,16 @@ scan_rollup_begin(LedgerReader *r, LedgerRollup *rollup)
 
 			c->streaming = true;
 			c->meta = meta;
-			b = rollup->time_type == DATEOID ?
-				LedgerRollupBucket(rollup, DateADTGetDatum((DateADT) (meta->time_min / USECS_PER_DAY))) :
-				LedgerRollupBucket(rollup, TimestampTzGetDatum(meta->time_min));
+			if (rollup->time_type == DATEOID)
+			{
+				DateADT		d = meta->time_min == DT_NOBEGIN ? DATEVAL_NOBEGIN :
+					meta->time_min == DT_NOEND ? DATEVAL_NOEND :
+					(DateADT) (meta->time_min / USECS_PER_DAY);
+
+				b = LedgerRollupBucket(rollup, DateADTGetDatum(d));
+			}
+			else
+				b = LedgerRollupBucket(rollup, TimestampTzGetDatum(meta->time_min));
 			c->min_bucket = rollup->time_type == DATEOID ?
 				(int64) DatumGetDateADT(b) : DatumGetInt64(b);
 			rs->pending[rs->npending++] = c;
@@ -460,9 +468,35 @@ group_start(LedgerRollupScan *rs, Cursor *c)
 	rs->have_group = true;
 }
 
+/* error context: which ledger's rows were being combined */
+static void
+rollup_error_context(void *arg)
+{
+	LedgerRollupScan *rs = arg;
+
+	errcontext("combining the rows of one rollup key of ledger \"%s\"",
+			   RelationGetRelationName(rs->r->rel));
+}
+
 /* the next logical row; false at the end */
 bool
 scan_rollup_next(LedgerRollupScan *rs, TupleTableSlot *slot)
+{
+	ErrorContextCallback errcb;
+	bool		result;
+
+	errcb.callback = rollup_error_context;
+	errcb.arg = rs;
+	errcb.previous = error_context_stack;
+	error_context_stack = &errcb;
+	result = merge_next(rs, slot);
+	error_context_stack = errcb.previous;
+	return result;
+}
+
+/* the merge behind scan_rollup_next */
+static bool
+merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 {
 	for (;;)
 	{
