@@ -96,8 +96,9 @@ extern int	LedgerColumnReaderNumBlocks(LedgerColumnReader *reader);
 /*
  * Decodes block "blockno" into values/isnull (room for LEDGER_BLOCK_ROWS
  * entries) and returns the number of rows filled.  By-reference datums
- * point into memory owned by the reader, valid until the next call for the
- * same reader or until its context is reset.
+ * point into memory owned by the reader (or its dictionary), valid until
+ * the next call for the same reader or until its context is reset; varlena
+ * datums may have 1-byte headers, as in heap tuples.  No catalog access.
  */
 extern int	LedgerColumnReaderReadBlock(LedgerColumnReader *reader,
 										int blockno,
