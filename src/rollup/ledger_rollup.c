@@ -24,7 +24,9 @@
 
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "utils/pg_locale.h"
 #include "common/hashfn.h"
 #include "ledger/catalog.h"
 #include "ledger/rollup.h"
@@ -187,6 +189,62 @@ resolve(TupleDesc desc, Oid relid, const char *name)
 	return InvalidAttrNumber;
 }
 
+/*
+ * Chooses shortcuts for a dimension whose default opclasses are known to be
+ * bitwise (integers) or byte-wise (text under a deterministic collation,
+ * and memcmp order under the C collation); they agree with the fmgr path.
+ */
+static void
+set_fast_paths(LedgerRollup *r, int i, Oid base, Oid collation)
+{
+	switch (base)
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case DATEOID:
+		case TIMEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			r->fasteq[i] = 'i';
+			r->fastcmp[i] = 'i';
+			break;
+		case BOOLOID:
+		case OIDOID:
+			r->fasteq[i] = 'i';
+			break;
+		case TEXTOID:
+		case VARCHAROID:
+			if (OidIsValid(collation) &&
+				(collation == C_COLLATION_OID || collation == POSIX_COLLATION_OID ||
+				 get_collation_isdeterministic(collation)))
+			{
+				r->fasteq[i] = 't';
+				if (lc_collate_is_c(collation))
+					r->fastcmp[i] = 't';
+			}
+			break;
+		default:
+			break;
+	}
+}
+
+/* a signed integer Datum of type base as int64 */
+static inline int64
+int_value(Oid base, Datum d)
+{
+	switch (base)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+		case DATEOID:
+			return DatumGetInt32(d);
+		default:
+			return DatumGetInt64(d);
+	}
+}
+
 /* builds the spec of rel from its configuration */
 static LedgerRollup *
 build_rollup(Relation rel, LedgerConfig *cfg)
@@ -210,6 +268,8 @@ build_rollup(Relation rel, LedgerConfig *cfg)
 	r->basetype = palloc0(sizeof(Oid) * Max(natts, 1));
 	r->typlen = palloc0(sizeof(int16) * Max(natts, 1));
 	r->typbyval = palloc0(sizeof(bool) * Max(natts, 1));
+	r->fasteq = palloc0(sizeof(char) * Max(natts, 1));
+	r->fastcmp = palloc0(sizeof(char) * Max(natts, 1));
 	r->generation = ++rollup_generation;
 	r->dims = palloc0(sizeof(AttrNumber) * Max(natts, 1));
 
@@ -295,6 +355,7 @@ build_rollup(Relation rel, LedgerConfig *cfg)
 				fmgr_info_copy(&r->hash[i], &tce->hash_proc_finfo, CurrentMemoryContext);
 				fmgr_info_copy(&r->eq[i], &tce->eq_opr_finfo, CurrentMemoryContext);
 				r->dims[r->ndims++] = att->attnum;
+				set_fast_paths(r, i, base, att->attcollation);
 				break;
 			case LEDGER_ROLE_MIN:
 			case LEDGER_ROLE_MAX:
@@ -461,7 +522,7 @@ LedgerRollupBucket(LedgerRollup *r, Datum time)
 static int64
 count_value(Oid typid, Datum d)
 {
-	switch (getBaseType(typid))
+	switch (typid)
 	{
 		case INT2OID:
 			return DatumGetInt16(d);
@@ -481,7 +542,7 @@ count_value(Oid typid, Datum d)
 static Datum
 count_one(Oid typid)
 {
-	switch (getBaseType(typid))
+	switch (typid)
 	{
 		case INT2OID:
 			return Int16GetDatum(1);
@@ -559,7 +620,22 @@ LedgerRollupHashKey(LedgerRollup *r, Datum **values, bool **isnull, int row)
 		int			i = r->dims[k] - 1;
 		uint32		hv = 0x5bd1e995;
 
-		if (!isnull[i][row])
+		if (isnull[i][row])
+			;
+		else if (r->fasteq[i] == 'i')
+		{
+			uint64		v = (uint64) values[i][row];
+
+			hv = hash_bytes_uint32((uint32) v) ^ (uint32) (v >> 32);
+		}
+		else if (r->fasteq[i] == 't')
+		{
+			text	   *t = (text *) DatumGetPointer(values[i][row]);
+
+			hv = hash_bytes((const unsigned char *) VARDATA_ANY(t),
+							VARSIZE_ANY_EXHDR(t));
+		}
+		else
 			hv = DatumGetUInt32(FunctionCall1Coll(&r->hash[i], r->collation[i],
 												  values[i][row]));
 		h = hash_combine(h, hv);
@@ -584,9 +660,25 @@ LedgerRollupKeysEqual(LedgerRollup *r, Datum **v1, bool **n1, int r1,
 
 		if (n1[i][r1] != n2[i][r2])
 			return false;
-		if (!n1[i][r1] &&
-			!DatumGetBool(FunctionCall2Coll(&r->eq[i], r->collation[i],
-											v1[i][r1], v2[i][r2])))
+		if (n1[i][r1])
+			continue;
+		if (r->fasteq[i] == 'i')
+		{
+			if (v1[i][r1] != v2[i][r2])
+				return false;
+		}
+		else if (r->fasteq[i] == 't')
+		{
+			text	   *a = (text *) DatumGetPointer(v1[i][r1]);
+			text	   *b = (text *) DatumGetPointer(v2[i][r2]);
+			Size		la = VARSIZE_ANY_EXHDR(a);
+
+			if (la != VARSIZE_ANY_EXHDR(b) ||
+				memcmp(VARDATA_ANY(a), VARDATA_ANY(b), la) != 0)
+				return false;
+		}
+		else if (!DatumGetBool(FunctionCall2Coll(&r->eq[i], r->collation[i],
+												 v1[i][r1], v2[i][r2])))
 			return false;
 	}
 	return true;
@@ -626,8 +718,27 @@ LedgerRollupCompareKeys(LedgerRollup *r, Datum **v1, bool **n1, int r1,
 			return n1[i][r1] ? 1 : -1;
 		if (n1[i][r1])
 			continue;
-		c = DatumGetInt32(FunctionCall2Coll(&r->cmp[i], r->collation[i],
-											v1[i][r1], v2[i][r2]));
+		if (r->fastcmp[i] == 'i')
+		{
+			int64		a = int_value(r->basetype[i], v1[i][r1]);
+			int64		b = int_value(r->basetype[i], v2[i][r2]);
+
+			c = (a > b) - (a < b);
+		}
+		else if (r->fastcmp[i] == 't')
+		{
+			text	   *a = (text *) DatumGetPointer(v1[i][r1]);
+			text	   *b = (text *) DatumGetPointer(v2[i][r2]);
+			Size		la = VARSIZE_ANY_EXHDR(a);
+			Size		lb = VARSIZE_ANY_EXHDR(b);
+
+			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+			if (c == 0)
+				c = (la > lb) - (la < lb);
+		}
+		else
+			c = DatumGetInt32(FunctionCall2Coll(&r->cmp[i], r->collation[i],
+												v1[i][r1], v2[i][r2]));
 		if (c != 0)
 			return c;
 	}

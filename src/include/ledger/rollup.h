@@ -78,6 +78,8 @@ typedef struct LedgerRollup
 	Oid		   *basetype;		/* base type of each attribute */
 	int16	   *typlen;
 	bool	   *typbyval;
+	char	   *fasteq;			/* 'i': bitwise Datum, 't': bytes of text, 0: fmgr */
+	char	   *fastcmp;		/* 'i': signed integer, 't': memcmp (C collation) */
 
 	uint64		generation;		/* distinct for every spec built */
 
