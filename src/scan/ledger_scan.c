@@ -84,6 +84,21 @@ LedgerReaderBegin(Relation rel, Snapshot snapshot, const bool *wanted,
 	return r;
 }
 
+/* reads only the given segments: logical rows for rollup ledgers */
+LedgerReader *
+LedgerReaderBeginSegments(Relation rel, Snapshot snapshot,
+						  LedgerSegmentMeta *segments, int nsegments)
+{
+	return scan_begin_segments(rel, snapshot, segments, nsegments, true);
+}
+
+/* events the row last returned stands for */
+int64
+LedgerReaderLastEvents(LedgerReader *r)
+{
+	return r->last_events >= 0 ? r->last_events : 1;
+}
+
 /* a reader of the physical rows of some segments only */
 LedgerReader *
 scan_begin_segments(Relation rel, Snapshot snapshot,

@@ -81,6 +81,8 @@ struct LedgerRollupScan
 	int			cur;
 	bool		have_group;
 	int64		gevents;
+	int64		emitted_events; /* events of the group being returned */
+	ItemPointerData emitted_tid;
 	ItemPointerData gtid;
 };
 
@@ -519,6 +521,8 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 				return false;
 			rs->have_group = false;
 			emit = rs->gevents != 0;
+			rs->emitted_events = rs->gevents;
+			rs->emitted_tid = rs->gtid;
 			rs->cur = 1 - rs->cur;
 		}
 		else
@@ -537,6 +541,8 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 				if (rs->have_group)
 				{
 					emit = rs->gevents != 0;
+					rs->emitted_events = rs->gevents;
+					rs->emitted_tid = rs->gtid;
 					rs->cur = 1 - rs->cur;
 				}
 				group_start(rs, c);
@@ -561,7 +567,8 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 			memcpy(slot->tts_isnull, rs->gnulls[done], sizeof(bool) * rs->natts);
 			ExecStoreVirtualTuple(slot);
 			slot->tts_tableOid = RelationGetRelid(rs->r->rel);
-			slot->tts_tid = rs->gtid;
+			slot->tts_tid = rs->emitted_tid;
+			rs->r->last_events = rs->emitted_events;
 			return true;
 		}
 	}

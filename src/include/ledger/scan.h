@@ -28,6 +28,7 @@
 #include "port/atomics.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
+#include "ledger/store.h"
 
 typedef struct LedgerReader LedgerReader;
 
@@ -46,6 +47,18 @@ typedef struct LedgerParallelScanData
  */
 extern LedgerReader *LedgerReaderBegin(Relation rel, Snapshot snapshot,
 									   const bool *wanted, bool read_buffered);
+
+/*
+ * Starts reading only the given segments of rel (no buffered rows) as seen
+ * by snapshot: logical rows (merged per rollup key) for a rollup ledger,
+ * physical rows otherwise.  The segments array must outlive the reader.
+ */
+extern LedgerReader *LedgerReaderBeginSegments(Relation rel, Snapshot snapshot,
+											   LedgerSegmentMeta *segments,
+											   int nsegments);
+
+/* events the row last returned stands for (rollup ledgers; else 1) */
+extern int64 LedgerReaderLastEvents(LedgerReader *reader);
 
 /* shares segments with a parallel scan through counter */
 extern void LedgerReaderSetParallel(LedgerReader *reader,
