@@ -199,6 +199,7 @@ close_segment(LedgerReader *r)
 {
 	r->seg = NULL;
 	r->block = -1;
+	r->cand = NULL;
 	memset(r->readers, 0, sizeof(LedgerColumnReader *) * Max(r->natts, 1));
 	MemoryContextReset(r->segcxt);
 }
@@ -223,8 +224,8 @@ claim_segment(LedgerReader *r)
 	return r->next_segment < r->nsegments ? r->next_segment++ : -1;
 }
 
-/* opens segment i: fetches and opens its wanted columns */
-static void
+/* opens a segment: fetches and opens its wanted columns; false to skip it */
+static bool
 open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 {
 	MemoryContext old = MemoryContextSwitchTo(r->segcxt);
@@ -233,6 +234,14 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 
 	LedgerStoredColumn events;
 	int			blockrows = Min(LEDGER_BLOCK_ROWS, seg->row_count);
+
+	r->cand = NULL;
+	if (r->filter != NULL && !r->ranged && !filter_segment(r, seg))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(r->segcxt);
+		return false;
+	}
 
 	cols = palloc(sizeof(LedgerStoredColumn) * Max(r->natts, 1));
 	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->wanted,
@@ -290,6 +299,7 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 	if (r->ranged)
 		window_segment(r);
 	MemoryContextSwitchTo(old);
+	return true;
 }
 
 /* decodes the block holding the current row, if not decoded yet */
@@ -310,6 +320,8 @@ load_block(LedgerReader *r)
 			continue;
 		n = LedgerColumnReaderReadBlock(r->readers[i], block, r->values[i],
 										r->isnull[i]);
+		if (r->stats)
+			r->stats->blocks++;
 		if (n != expect)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
@@ -426,6 +438,14 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 
 		if (r->seg != NULL)
 		{
+			if (r->cand != NULL)
+			{
+				/* only the rows the filter's bitmaps selected */
+				if (r->cand_pos < r->ncand)
+					r->row = (int) r->cand[r->cand_pos++];
+				else
+					r->row = r->row_end;
+			}
 			if (r->row < r->row_end)
 			{
 				int			idx;
@@ -470,7 +490,7 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 			if (i >= 0)
 			{
 				if (segment_in_range(r, &r->segments[i]))
-					open_segment(r, &r->segments[i]);
+					(void) open_segment(r, &r->segments[i]);
 				continue;
 			}
 			if (r->ranged)

@@ -244,6 +244,8 @@ fold_segment(LedgerRollupScan *rs, LedgerSegmentMeta *meta)
 											  "ledger fold row",
 											  ALLOCSET_SMALL_SIZES);
 
+	LedgerReaderSetFilter(sub, rs->r->filter, rs->r->stats);
+	sub->filter_rollup = rs->rollup;
 	c->gt = LedgerGroupTableCreate(rs->natts, rs->cxt);
 	while (scan_next_physical(sub, slot))
 	{
@@ -410,6 +412,8 @@ cursor_open(LedgerRollupScan *rs, Cursor *c)
 	MemoryContext old = MemoryContextSwitchTo(rs->cxt);
 
 	c->sub = scan_begin_segments(rs->r->rel, rs->r->snapshot, c->meta, 1, true);
+	LedgerReaderSetFilter(c->sub, rs->r->filter, rs->r->stats);
+	c->sub->filter_rollup = rs->rollup;
 	c->slot = MakeSingleTupleTableSlot(RelationGetDescr(rs->r->rel),
 									   &TTSOpsVirtual);
 	c->rowcxt = AllocSetContextCreate(rs->cxt, "ledger rollup row",

@@ -70,7 +70,52 @@ struct LedgerReader
 
 	/* logical rows of a rollup ledger (ledger_scan_rollup.c) */
 	LedgerRollupScan *rollup_scan;
+
+	/* pushed-down conditions (ledger_filter.c) */
+	LedgerQual *filter;
+	LedgerScanStats *stats;
+	bool	   *filter_cols;	/* columns the filter reads */
+	LedgerRollup *filter_rollup;	/* compare bucketed times (rollup) */
+	uint32	   *cand;			/* candidate rows of the segment, or NULL */
+	int			ncand;
+	int			cand_pos;
 };
+
+/* three-valued answer of zone maps */
+typedef enum ZoneMatch
+{
+	ZONE_NONE,
+	ZONE_SOME,
+	ZONE_ALL
+} ZoneMatch;
+
+/* what the filter knows of one column of one segment */
+typedef struct FilterColumn
+{
+	bool		has_min;
+	bool		has_max;
+	Datum		min;
+	Datum		max;
+	int32		null_count;
+	bytea	   *dict_blob;
+	LedgerDictionary *dict;
+} FilterColumn;
+
+/* what the filter knows of one segment */
+typedef struct FilterSegment
+{
+	Relation	rel;
+	int			nrows;
+	FilterColumn *cols;			/* per attribute */
+	LedgerRollup *rollup;		/* bucket the time column, or NULL */
+	MemoryContext cxt;
+} FilterSegment;
+
+extern ZoneMatch filter_zone(LedgerQual *q, FilterSegment *fs);
+extern struct roaring_bitmap_s *filter_bitmap(LedgerQual *q, FilterSegment *fs,
+											  bool *exact);
+extern LedgerDictionary *filter_dictionary(FilterSegment *fs, AttrNumber attnum);
+extern bool filter_segment(LedgerReader *r, LedgerSegmentMeta *seg);
 
 /* a reader of the physical rows of some segments only */
 extern LedgerReader *scan_begin_segments(Relation rel, Snapshot snapshot,

@@ -25,12 +25,59 @@
 
 #include "access/relscan.h"
 #include "executor/tuptable.h"
+#include "fmgr.h"
+#include "nodes/pg_list.h"
 #include "port/atomics.h"
 #include "utils/rel.h"
 #include "utils/snapshot.h"
 #include "ledger/store.h"
 
 typedef struct LedgerReader LedgerReader;
+
+/* kinds of pushed-down conditions */
+typedef enum LedgerQualKind
+{
+	LEDGER_QUAL_AND,
+	LEDGER_QUAL_OR,
+	LEDGER_QUAL_NOT,
+	LEDGER_QUAL_CMP,			/* column <op> value */
+	LEDGER_QUAL_IN,				/* column = ANY(values) */
+	LEDGER_QUAL_NULLTEST		/* column IS [NOT] NULL */
+} LedgerQualKind;
+
+/* strategy of a LEDGER_QUAL_CMP leaf for "<>" */
+#define LEDGER_STRATEGY_NE		0
+
+/*
+ * A condition on the rows of a ledger that the scan may use to skip
+ * segments, blocks and rows.  It only ever narrows what is read to a
+ * superset of the matching rows: the executor still checks every row.
+ */
+typedef struct LedgerQual
+{
+	LedgerQualKind kind;
+	List	   *args;			/* AND, OR, NOT: LedgerQual * */
+	AttrNumber	attnum;			/* leaves: the column */
+	int			strategy;		/* CMP: BT*StrategyNumber or LEDGER_STRATEGY_NE */
+	bool		isnull;			/* NULLTEST: IS NULL (true) or IS NOT NULL */
+	Oid			collation;
+	FmgrInfo	cmp;			/* leaves: btree order proc (column, value) */
+	/* comparison values, set before the scan starts */
+	int			nvalues;
+	Datum	   *values;
+	bool		null_value;		/* a NULL value: the leaf matches no row */
+	void	   *exec;			/* executor's private state */
+} LedgerQual;
+
+/* what a filtered scan did (EXPLAIN ANALYZE) */
+typedef struct LedgerScanStats
+{
+	int64		segments;		/* segments considered */
+	int64		pruned_range;	/* skipped by min/max */
+	int64		pruned_dict;	/* skipped because no dictionary entry matched */
+	int64		rows_bitmap;	/* rows selected by bitmaps */
+	int64		blocks;			/* column blocks decompressed */
+} LedgerScanStats;
 
 /* shared state of a parallel scan of a ledger */
 typedef struct LedgerParallelScanData
@@ -59,6 +106,13 @@ extern LedgerReader *LedgerReaderBeginSegments(Relation rel, Snapshot snapshot,
 
 /* events the row last returned stands for (rollup ledgers; else 1) */
 extern int64 LedgerReaderLastEvents(LedgerReader *reader);
+
+/*
+ * Narrows the reader with filter (may be NULL) before its first row and
+ * counts its work in stats (may be NULL).  Both must outlive the reader.
+ */
+extern void LedgerReaderSetFilter(LedgerReader *reader, LedgerQual *filter,
+								  LedgerScanStats *stats);
 
 /* shares segments with a parallel scan through counter */
 extern void LedgerReaderSetParallel(LedgerReader *reader,
