@@ -26,6 +26,7 @@
 PG_MODULE_MAGIC;
 
 int			ledger_compression_level = 3;
+bool		ledger_enable_custom_scan = true;
 int			ledger_segment_rows = LEDGER_SEGMENT_MAX_ROWS;
 int			ledger_write_buffer_size = 256 * 1024;
 
@@ -42,6 +43,14 @@ _PG_init(void)
 							3, 1, 19,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ledger.enable_custom_scan",
+							 "Lets the planner read ledgers with LedgerScan (column projection, zone maps, bitmaps).",
+							 NULL,
+							 &ledger_enable_custom_scan,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("ledger.segment_rows",
 							"Rows in a segment before the write buffer writes it.",

@@ -28,6 +28,7 @@
 #include "ledger/planner.h"
 #include "ledger/tableam.h"
 #include "ledger/write.h"
+#include "planner_internal.h"
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 
@@ -125,10 +126,25 @@ ledger_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
 
+	ledger_add_scan_paths(root, rel, rti, rte);
+
 	if (rte->rtekind == RTE_RELATION && rel->partial_pathlist != NIL &&
 		LedgerIsLedgerRelid(rte->relid) &&
 		(LedgerWriteHasRows(rte->relid) || LedgerConfigLoad(rte->relid) != NULL))
-		rel->partial_pathlist = NIL;
+	{
+		/* keep only our own parallel-aware paths, which read no buffered rows */
+		List	   *keep = NIL;
+		ListCell   *lc;
+
+		foreach(lc, rel->partial_pathlist)
+		{
+			Path	   *p = lfirst(lc);
+
+			if (p->pathtype == T_CustomScan)
+				keep = lappend(keep, p);
+		}
+		rel->partial_pathlist = keep;
+	}
 }
 
 /* installs the planner hooks; called from _PG_init */
@@ -139,4 +155,5 @@ LedgerPlannerInit(void)
 	planner_hook = ledger_planner;
 	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = ledger_set_rel_pathlist;
+	ledger_customscan_register();
 }

@@ -407,9 +407,6 @@ filter_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 	roaring_bitmap_t *bm;
 	bool		exact;
 
-	if (r->stats)
-		r->stats->segments++;
-
 	meta = palloc(sizeof(LedgerStoredColumn) * Max(r->natts, 1));
 	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->filter_cols,
 							false, true, meta, NULL);

@@ -236,6 +236,8 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 	int			blockrows = Min(LEDGER_BLOCK_ROWS, seg->row_count);
 
 	r->cand = NULL;
+	if (r->stats != NULL && !r->ranged)
+		r->stats->segments++;
 	if (r->filter != NULL && !r->ranged && !filter_segment(r, seg))
 	{
 		MemoryContextSwitchTo(old);

@@ -603,3 +603,57 @@ LedgerEventsAttribute(void)
 	}
 	return &att;
 }
+
+/* deletes rows of catalog "relname" of one segment seen by snapshot */
+static int
+delete_segment_rows(const char *relname, Oid storage, int64 segment_id,
+					Snapshot snapshot)
+{
+	Relation	catrel;
+	SysScanDesc scan;
+	ScanKeyData keys[2];
+	HeapTuple	tup;
+	int			ndeleted = 0;
+
+	catrel = table_open(LedgerCatalogRelid(relname, false), RowExclusiveLock);
+	scan = systable_beginscan(catrel, catalog_pkey(relname), true, snapshot,
+							  storage_keys(keys, storage, segment_id), keys);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		TM_Result	result;
+		TM_FailureData tmfd;
+
+		result = heap_delete(catrel, &tup->t_self, GetCurrentCommandId(true),
+							 InvalidSnapshot, true, &tmfd, false);
+		if (result != TM_Ok)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not remove ledger segment " INT64_FORMAT ": it was changed by a concurrent transaction",
+							segment_id),
+					 errhint("Retry the operation.")));
+		ndeleted++;
+	}
+	systable_endscan(scan);
+	table_close(catrel, NoLock);
+	return ndeleted;
+}
+
+/*
+ * Deletes one segment of rel (its ledger.segment row and its column rows)
+ * as seen by snapshot, in the current transaction: readers whose snapshot
+ * predates the commit keep seeing it.  A segment changed by a concurrent
+ * transaction raises a serialization failure.
+ */
+void
+LedgerStoreDeleteSegment(Relation rel, Snapshot snapshot, int64 segment_id)
+{
+	Oid			storage = rel->rd_node.relNode;
+
+	(void) delete_segment_rows("segment_column", storage, segment_id, snapshot);
+	if (delete_segment_rows("segment", storage, segment_id, snapshot) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("could not remove ledger segment " INT64_FORMAT ": it no longer exists",
+						segment_id),
+				 errhint("Retry the operation.")));
+}

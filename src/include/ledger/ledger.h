@@ -18,6 +18,9 @@
 /* zstd level used for new segments (ledger.compression_level) */
 extern int	ledger_compression_level;
 
+/* let the planner use LedgerScan (ledger.enable_custom_scan) */
+extern bool ledger_enable_custom_scan;
+
 /* rows in a segment before the write buffer flushes (ledger.segment_rows) */
 extern int	ledger_segment_rows;
 

@@ -135,4 +135,13 @@ extern int64 LedgerTidToRowNumber(ItemPointer tid);
 /* oid of ledger.segment etc.; InvalidOid when missing (extension dropping) */
 extern Oid	LedgerCatalogRelid(const char *relname, bool missing_ok);
 
+/* --- compaction (src/compaction) --- */
+
+/*
+ * Deletes one segment of rel (catalog rows visible to snapshot) in the
+ * current transaction; a concurrent change raises a serialization failure.
+ */
+extern void LedgerStoreDeleteSegment(Relation rel, Snapshot snapshot,
+									 int64 segment_id);
+
 #endif							/* LEDGER_STORE_H */

@@ -77,4 +77,38 @@ extern bool LedgerWriteFindPseudo(Relation rel, ItemPointer tid,
 /* the ledger's time column for segment time ranges, or 0 */
 extern AttrNumber LedgerTimeColumn(Relation rel);
 
+/* --- segment builder (ledger_write_builder.c), used by compaction --- */
+
+typedef struct LedgerSegmentBuilder LedgerSegmentBuilder;
+struct LedgerRollup;
+
+/*
+ * A builder writing rows of rel as segments of at most target_rows rows
+ * (and at most ledger.write_buffer_size bytes).  With a rollup spec, rows
+ * must come in rollup-key order, one per key, and the segments record its
+ * granularity and the rows' event counts.  Allocates in
+ * CurrentMemoryContext; segments get the current command id.
+ */
+extern LedgerSegmentBuilder *LedgerSegmentBuilderCreate(Relation rel,
+														struct LedgerRollup *rollup,
+														int target_rows);
+
+/* adds one row standing for "events" events (values are copied) */
+extern void LedgerSegmentBuilderAdd(LedgerSegmentBuilder *b, Datum *values,
+									bool *isnull, int64 events);
+
+/* writes the rows added since the last segment as one segment */
+extern void LedgerSegmentBuilderFlush(LedgerSegmentBuilder *b);
+
+/* rows added but not yet written */
+extern int	LedgerSegmentBuilderPending(LedgerSegmentBuilder *b);
+
+/*
+ * Writes what is left and frees b; returns the number of segments written,
+ * sets *rows and *first_rows (first row number of each segment, allocated
+ * in the context current at create; either may be NULL).
+ */
+extern int	LedgerSegmentBuilderEnd(LedgerSegmentBuilder *b, int64 *rows,
+									int64 **first_rows);
+
 #endif							/* LEDGER_WRITE_H */
