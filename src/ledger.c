@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "ledger/compaction.h"
 #include "ledger/ledger.h"
 #include "ledger/planner.h"
 #include "ledger/rollup.h"
@@ -25,7 +26,10 @@
 
 PG_MODULE_MAGIC;
 
+bool		ledger_enable_compaction = true;
+int			ledger_compaction_naptime = 60;
 int			ledger_compression_level = 3;
+int			ledger_max_compaction_workers = 2;
 bool		ledger_enable_custom_scan = true;
 int			ledger_segment_rows = LEDGER_SEGMENT_MAX_ROWS;
 int			ledger_write_buffer_size = 256 * 1024;
@@ -36,6 +40,14 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	DefineCustomIntVariable("ledger.compaction_naptime",
+							"Time between compaction cycles of each database.",
+							NULL,
+							&ledger_compaction_naptime,
+							60, 1, 86400,
+							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
 	DefineCustomIntVariable("ledger.compression_level",
 							"zstd compression level of new segments.",
 							NULL,
@@ -51,6 +63,22 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ledger.enable_compaction",
+							 "Runs the background compaction worker.",
+							 NULL,
+							 &ledger_enable_compaction,
+							 true,
+							 PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ledger.max_compaction_workers",
+							"Compaction workers that may run at the same time.",
+							NULL,
+							&ledger_max_compaction_workers,
+							2, 1, 64,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("ledger.segment_rows",
 							"Rows in a segment before the write buffer writes it.",
@@ -74,4 +102,5 @@ _PG_init(void)
 	LedgerWriteInit();
 	LedgerTableAmInit();
 	LedgerPlannerInit();
+	LedgerCompactionInit();
 }

@@ -31,6 +31,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "access/xact.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "ledger/catalog.h"
@@ -90,7 +91,9 @@ LedgerConfigLoad(Oid relid)
 		return NULL;
 
 	cfgrel = table_open(cfgrelid, AccessShareLock);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/* parallel workers cannot take new snapshots: they share the leader's */
+	snapshot = RegisterSnapshot(IsInParallelMode() && ActiveSnapshotSet() ?
+								GetActiveSnapshot() : GetLatestSnapshot());
 	ScanKeyInit(&key, Anum_config_relid, BTEqualStrategyNumber, F_OIDEQ,
 				ObjectIdGetDatum(relid));
 	scan = systable_beginscan(cfgrel, pkey, true, snapshot, 1, &key);

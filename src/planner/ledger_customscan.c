@@ -3,7 +3,7 @@
  * ledger_customscan.c
  *	  LedgerScan: a custom scan of ledgers that decodes only the columns a
  *	  query references and pushes WHERE conditions down to zone maps and
- *	  dictionary bitmaps; parallel-aware for raw ledgers.
+ *	  dictionary bitmaps; parallel-aware.
  *
  * NOTES
  *	  The path competes on cost with the plain sequential scan; it is
@@ -16,9 +16,10 @@
  *	  parameters, stable expressions) are computed when the scan starts and
  *	  on every rescan.
  *
- *	  Parallel plans are offered for raw ledgers only: processes claim
- *	  whole segments from a shared counter.  A rollup ledger merges keys
- *	  across segments, so its scan runs in one process.
+ *	  Parallel plans: processes claim whole segments of a raw ledger from a
+ *	  shared counter; for a rollup ledger they claim clusters of segments
+ *	  that overlap in time, so every key is merged in one process.  No
+ *	  parallel plan is offered while the transaction has unwritten rows.
  *
  * IDENTIFICATION
  *	  src/planner/ledger_customscan.c
@@ -33,6 +34,7 @@
 #include "executor/executor.h"
 #include "ledger/catalog.h"
 #include "ledger/ledger.h"
+#include "ledger/rollup.h"
 #include "ledger/scan.h"
 #include "ledger/tableam.h"
 #include "ledger/write.h"
@@ -192,7 +194,7 @@ ledger_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	/* cheaper in proportion to what can be skipped */
 	frac = (double) Max(nwanted, 1) / Max(natts, 1);
 	frac *= Max(sel, 0.1);
-	frac = Max(frac, 0.01);
+	frac = Min(Max(frac, 0.01), 0.95);
 
 	cpath = makeNode(CustomPath);
 	cpath->path.pathtype = T_CustomScan;
@@ -211,8 +213,8 @@ ledger_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	cpath->methods = &ledger_path_methods;
 	add_path(rel, &cpath->path);
 
-	/* a parallel-aware version for raw ledgers without unwritten rows */
-	if (!rollup && rel->consider_parallel && rel->lateral_relids == NULL &&
+	/* a parallel-aware version, for ledgers without unwritten rows */
+	if (rel->consider_parallel && rel->lateral_relids == NULL &&
 		max_parallel_workers_per_gather > 0 && !LedgerWriteHasRows(rte->relid))
 	{
 		int			workers = compute_parallel_worker(rel, rel->pages, -1,
@@ -293,7 +295,9 @@ begin_ledger_scan(CustomScanState *node, EState *estate, int eflags)
 	state->wanted = palloc(sizeof(bool) * Max(natts, 1));
 	exprs = list_concat(list_copy(cscan->scan.plan.targetlist),
 						cscan->scan.plan.qual);
-	if (!referenced_columns(exprs, cscan->scan.scanrelid, natts, state->wanted))
+	/* a rollup ledger's merge reads every dimension and metric */
+	if (LedgerRollupGet(rel) != NULL ||
+		!referenced_columns(exprs, cscan->scan.scanrelid, natts, state->wanted))
 		memset(state->wanted, true, sizeof(bool) * Max(natts, 1));
 	for (int i = 0; i < natts; i++)
 		state->nwanted += state->wanted[i];

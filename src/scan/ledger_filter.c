@@ -40,6 +40,23 @@ transform(FilterSegment *fs, AttrNumber attnum, Datum d)
 	return d;
 }
 
+/*
+ * false for a leaf a rollup ledger's stored rows cannot answer: a metric
+ * holds only part of the merged value, key and version read back as NULL
+ */
+static inline bool
+leaf_usable(LedgerQual *q, FilterSegment *fs)
+{
+	LedgerColumnRole role;
+
+	if (fs->rollup == NULL)
+		return true;
+	if (q->attnum > fs->rollup->natts)
+		return false;
+	role = fs->rollup->roles[q->attnum - 1];
+	return role == LEDGER_ROLE_TIME || role == LEDGER_ROLE_DIMENSION;
+}
+
 /* cmp(stored, value) through the leaf's order proc */
 static inline int32
 leaf_cmp(LedgerQual *q, FilterSegment *fs, Datum stored, Datum value)
@@ -148,6 +165,8 @@ filter_zone(LedgerQual *q, FilterSegment *fs)
 			return filter_zone(linitial(q->args), fs) == ZONE_ALL ?
 				ZONE_NONE : ZONE_SOME;
 		case LEDGER_QUAL_NULLTEST:
+			if (!leaf_usable(q, fs))
+				return ZONE_SOME;
 			col = &fs->cols[q->attnum - 1];
 			if (col->null_count == 0)
 				return q->isnull ? ZONE_NONE : ZONE_ALL;
@@ -159,6 +178,8 @@ filter_zone(LedgerQual *q, FilterSegment *fs)
 			{
 				ZoneMatch	result = ZONE_NONE;
 
+				if (!leaf_usable(q, fs))
+					return ZONE_SOME;
 				col = &fs->cols[q->attnum - 1];
 				if (q->null_value || col->null_count >= fs->nrows)
 					return ZONE_NONE;
@@ -298,6 +319,8 @@ filter_bitmap(LedgerQual *q, FilterSegment *fs, bool *exact)
 		case LEDGER_QUAL_NULLTEST:
 		case LEDGER_QUAL_CMP:
 		case LEDGER_QUAL_IN:
+			if (!leaf_usable(q, fs))
+				return NULL;
 			zm = filter_zone(q, fs);
 			if (zm == ZONE_NONE)
 			{

@@ -406,12 +406,13 @@ store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 bool
 LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
 {
-	if (!r->ranged && r->parallel_next == NULL)
+	if (!r->ranged)
 	{
-		if (r->rollup_scan == NULL)
+		if (r->rollup_scan == NULL && !r->rollup_checked)
 		{
 			LedgerRollup *rollup = LedgerRollupGet(r->rel);
 
+			r->rollup_checked = true;
 			if (rollup != NULL)
 				r->rollup_scan = scan_rollup_begin(r, rollup);
 		}
@@ -537,6 +538,7 @@ LedgerReaderRescan(LedgerReader *r)
 		scan_rollup_end(r->rollup_scan);
 		r->rollup_scan = NULL;
 	}
+	r->rollup_checked = false;
 	close_segment(r);
 	r->next_segment = 0;
 	r->buffered_started = false;

@@ -27,6 +27,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "scan_internal.h"
@@ -41,6 +42,7 @@ typedef struct Cursor
 	bool		streaming;		/* a segment read as stored */
 	LedgerSegmentMeta *meta;	/* streaming: its segment */
 	int64		min_bucket;		/* streaming: bucket of its first row */
+	int64		max_bucket;		/* streaming: bucket of its last row */
 	LedgerReader *sub;			/* streaming: reader of the segment */
 	TupleTableSlot *slot;		/* streaming: current row */
 	MemoryContext rowcxt;		/* values made while preparing a row */
@@ -68,6 +70,13 @@ struct LedgerRollupScan
 	Cursor	  **pending;		/* streaming cursors by min_bucket */
 	int			npending;
 	int			next_pending;
+	int			pending_end;	/* end of the claimed cluster in pending */
+
+	/* parallel scans claim clusters of segments that overlap in time */
+	pg_atomic_uint64 *counter;
+	int		   *cluster_start;	/* nclusters + 1 boundaries into pending */
+	int			nclusters;
+	List	   *fold_later;		/* segments to fold by who claims cluster 0 */
 	Cursor	  **heap;			/* cursors with a current row, min first */
 	int			nheap;
 	List	   *runs;			/* pinned buffered rows */
@@ -335,6 +344,43 @@ interval_same(Interval *a, Interval *b)
 	return a->month == b->month && a->day == b->day && a->time == b->time;
 }
 
+/* the bucket of a segment's time bound, as an int64 for ordering */
+static int64
+segment_bucket(LedgerRollup *rollup, TimestampTz t)
+{
+	Datum		b;
+
+	if (rollup->time_type == DATEOID)
+	{
+		DateADT		d = t == DT_NOBEGIN ? DATEVAL_NOBEGIN :
+			t == DT_NOEND ? DATEVAL_NOEND : (DateADT) (t / USECS_PER_DAY);
+
+		b = LedgerRollupBucket(rollup, DateADTGetDatum(d));
+		return (int64) DatumGetDateADT(b);
+	}
+	b = LedgerRollupBucket(rollup, TimestampTzGetDatum(t));
+	return DatumGetInt64(b);
+}
+
+/* claims the next cluster of a parallel scan; false if none is left */
+static bool
+claim_cluster(LedgerRollupScan *rs)
+{
+	uint64		k = pg_atomic_fetch_add_u64(rs->counter, 1);
+	ListCell   *lc;
+
+	if (k >= (uint64) rs->nclusters)
+		return false;
+	rs->next_pending = rs->cluster_start[k];
+	rs->pending_end = rs->cluster_start[k + 1];
+	if (k == 0)
+	{
+		foreach(lc, rs->fold_later)
+			fold_segment(rs, lfirst(lc));
+	}
+	return true;
+}
+
 /* starts merging the sources of reader r */
 LedgerRollupScan *
 scan_rollup_begin(LedgerReader *r, LedgerRollup *rollup)
@@ -375,30 +421,64 @@ scan_rollup_begin(LedgerReader *r, LedgerRollup *rollup)
 			interval_same(&meta->rollup, &rollup->granularity))
 		{
 			Cursor	   *c = cursor_create(rs->natts);
-			Datum		b;
 
 			c->streaming = true;
 			c->meta = meta;
-			if (rollup->time_type == DATEOID)
-			{
-				DateADT		d = meta->time_min == DT_NOBEGIN ? DATEVAL_NOBEGIN :
-					meta->time_min == DT_NOEND ? DATEVAL_NOEND :
-					(DateADT) (meta->time_min / USECS_PER_DAY);
-
-				b = LedgerRollupBucket(rollup, DateADTGetDatum(d));
-			}
-			else
-				b = LedgerRollupBucket(rollup, TimestampTzGetDatum(meta->time_min));
-			c->min_bucket = rollup->time_type == DATEOID ?
-				(int64) DatumGetDateADT(b) : DatumGetInt64(b);
+			c->min_bucket = segment_bucket(rollup, meta->time_min);
+			c->max_bucket = segment_bucket(rollup, meta->time_max);
 			rs->pending[rs->npending++] = c;
 		}
+		else if (r->parallel_next != NULL)
+			rs->fold_later = lappend(rs->fold_later, meta);
 		else
 			fold_segment(rs, meta);
 	}
 	qsort(rs->pending, rs->npending, sizeof(Cursor *), cmp_pending);
+	rs->pending_end = rs->npending;
 
-	if (r->read_buffered)
+	if (r->parallel_next != NULL)
+	{
+		/*
+		 * Segments whose bucket ranges overlap form a cluster; each process
+		 * merges whole clusters, so no key spans two processes.  Segments
+		 * that must be folded could hold any bucket: then everything is one
+		 * cluster.  Unwritten rows exist only in the leader's backend, and
+		 * the planner offers no parallel plan while there are any.
+		 */
+		rs->counter = r->parallel_next;
+		rs->cluster_start = palloc(sizeof(int) * (rs->npending + 2));
+		rs->nclusters = 0;
+		if (rs->fold_later != NIL || rs->npending == 0)
+		{
+			rs->cluster_start[rs->nclusters++] = 0;
+			rs->cluster_start[rs->nclusters] = rs->npending;
+		}
+		else
+		{
+			int64		maxb = 0;
+
+			for (int i = 0; i < rs->npending; i++)
+			{
+				if (i == 0 || rs->pending[i]->min_bucket > maxb)
+				{
+					rs->cluster_start[rs->nclusters++] = i;
+					maxb = rs->pending[i]->max_bucket;
+				}
+				else
+					maxb = Max(maxb, rs->pending[i]->max_bucket);
+			}
+			rs->cluster_start[rs->nclusters] = rs->npending;
+		}
+		if (!IsParallelWorker() && LedgerWriteHasRows(RelationGetRelid(r->rel)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot read unwritten rows of rollup ledger \"%s\" in a parallel scan",
+							RelationGetRelationName(r->rel)),
+					 errhint("Run the query again: new plans avoid parallel scans of ledgers this transaction wrote to, or SET max_parallel_workers_per_gather = 0.")));
+		rs->next_pending = rs->pending_end = 0;
+		claim_cluster(rs);
+	}
+	else if (r->read_buffered)
 		fold_buffered(rs);
 
 	MemoryContextSwitchTo(old);
@@ -513,7 +593,7 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 		CHECK_FOR_INTERRUPTS();
 
 		/* admit streaming segments the merge has reached */
-		while (rs->next_pending < rs->npending &&
+		while (rs->next_pending < rs->pending_end &&
 			   (rs->nheap == 0 ||
 				bucket_before(rs, rs->pending[rs->next_pending]->min_bucket,
 							  rs->heap[0])))
@@ -522,7 +602,12 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 		if (rs->nheap == 0)
 		{
 			if (!rs->have_group)
+			{
+				/* a parallel scan goes on with its next cluster */
+				if (rs->counter != NULL && claim_cluster(rs))
+					continue;
 				return false;
+			}
 			rs->have_group = false;
 			emit = rs->gevents != 0;
 			rs->emitted_events = rs->gevents;

@@ -70,6 +70,7 @@ struct LedgerReader
 
 	/* logical rows of a rollup ledger (ledger_scan_rollup.c) */
 	LedgerRollupScan *rollup_scan;
+	bool		rollup_checked; /* LedgerRollupGet was asked */
 
 	/* pushed-down conditions (ledger_filter.c) */
 	LedgerQual *filter;

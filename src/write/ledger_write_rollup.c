@@ -246,9 +246,30 @@ write_rollup_flush(Relation rel, LedgerRollup *rollup, List *levels,
 	if (nout > 0 && events[nout - 1] == 0)
 		nout--;
 
-	for (start = 0; start < nout; start += ledger_segment_rows)
+	/*
+	 * Cut segments at bucket boundaries where possible, so segments of one
+	 * flush do not overlap in time (parallel scans merge non-overlapping
+	 * clusters in different processes).
+	 */
+	for (start = 0; start < nout;)
+	{
+		int			end = Min(nout, start + ledger_segment_rows);
+
+		if (end < nout)
+		{
+			int			cut = end;
+
+			while (cut > start &&
+				   LedgerRollupCompareBuckets(rollup, values, isnull, cut - 1,
+											  values, isnull, cut) == 0)
+				cut--;
+			if (cut > start)
+				end = cut;
+		}
 		(void) write_segment(rel, natts, values, isnull, events, rollup, start,
-							 Min(nout - start, ledger_segment_rows), stamp);
+							 end - start, stamp);
+		start = end;
+	}
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

@@ -22,6 +22,8 @@
 
 #include "postgres.h"
 
+#include "utils/timestamp.h"
+
 /* GUCs (defined in src/ledger.c) */
 extern bool ledger_enable_compaction;
 extern int	ledger_compaction_naptime;	/* seconds */
