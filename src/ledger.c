@@ -28,6 +28,7 @@ PG_MODULE_MAGIC;
 
 bool		ledger_enable_compaction = true;
 int			ledger_compaction_naptime = 60;
+int			ledger_cache_size = 256 * 1024;
 int			ledger_compression_level = 3;
 int			ledger_max_compaction_workers = 2;
 bool		ledger_enable_custom_scan = true;
@@ -46,6 +47,14 @@ _PG_init(void)
 							&ledger_compaction_naptime,
 							60, 1, 86400,
 							PGC_SIGHUP, GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("ledger.cache_size",
+							"Memory each backend may use to keep decompressed-ready segment data between queries.",
+							NULL,
+							&ledger_cache_size,
+							256 * 1024, 0, 16 * 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("ledger.compression_level",

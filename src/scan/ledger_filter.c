@@ -382,9 +382,11 @@ filter_dictionary(FilterSegment *fs, AttrNumber attnum)
 	FilterColumn *col = &fs->cols[attnum - 1];
 
 	if (col->dict == NULL && col->dict_blob != NULL)
-		col->dict = LedgerDictionaryRead(TupleDescAttr(RelationGetDescr(fs->rel),
-													   attnum - 1),
-										 fs->nrows, col->dict_blob, fs->cxt);
+		col->dict = LedgerBlobCacheDictionary(fs->rel->rd_node.relNode,
+											  fs->segment_id, attnum,
+											  TupleDescAttr(RelationGetDescr(fs->rel),
+															attnum - 1),
+											  fs->nrows, col->dict_blob, fs->cxt);
 	return col->dict;
 }
 
@@ -434,6 +436,7 @@ filter_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->filter_cols,
 							false, true, meta, NULL);
 	fs.rel = r->rel;
+	fs.segment_id = seg->segment_id;
 	fs.nrows = seg->row_count;
 	fs.rollup = r->filter_rollup;
 	fs.cxt = r->segcxt;

@@ -66,6 +66,7 @@ reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
 	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
 	r->block = -1;
 	r->last_events = -1;
+	LedgerBlobCacheReaderBegin();
 
 	MemoryContextSwitchTo(old);
 	return r;
@@ -269,8 +270,22 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 		r->constnull[i] = true;
 		if (!r->wanted[i])
 			continue;
-		r->values[i] = MemoryContextAllocHuge(r->segcxt, sizeof(Datum) * blockrows);
-		r->isnull[i] = MemoryContextAllocHuge(r->segcxt, sizeof(bool) * blockrows);
+		if (blockrows > r->arrays_rows)
+		{
+			if (r->values[i])
+				pfree(r->values[i]);
+			if (r->isnull[i])
+				pfree(r->isnull[i]);
+			r->values[i] = NULL;
+			r->isnull[i] = NULL;
+		}
+		if (r->values[i] == NULL)
+		{
+			int			rows = Max(blockrows, r->arrays_rows);
+
+			r->values[i] = MemoryContextAllocHuge(r->cxt, sizeof(Datum) * rows);
+			r->isnull[i] = MemoryContextAllocHuge(r->cxt, sizeof(bool) * rows);
+		}
 		if (cols[i].present)
 		{
 			LedgerDictionary *dict = NULL;
@@ -284,8 +299,10 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 									seg->segment_id, RelationGetRelationName(r->rel)),
 							 errdetail("Column %d has %d dictionary entries but no dictionary.",
 									   i + 1, cols[i].dict_count)));
-				dict = LedgerDictionaryRead(att, seg->row_count, cols[i].dict,
-											r->segcxt);
+				dict = LedgerBlobCacheDictionary(r->rel->rd_node.relNode,
+												 seg->segment_id, i + 1, att,
+												 seg->row_count, cols[i].dict,
+												 r->segcxt);
 			}
 			r->readers[i] = LedgerColumnReaderCreate(att, seg->row_count,
 													 cols[i].data, dict,
@@ -294,6 +311,7 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 		else
 			r->constnull[i] = false;	/* missing: see fill_missing */
 	}
+	r->arrays_rows = Max(r->arrays_rows, blockrows);
 	r->seg = seg;
 	r->block = -1;
 	r->row = 0;
@@ -560,6 +578,7 @@ LedgerReaderEnd(LedgerReader *r)
 	if (r->runs != NIL)
 		LedgerWriteEndRead(r->runs);
 	MemoryContextDelete(r->cxt);
+	LedgerBlobCacheReaderEnd();
 }
 
 /* rows the reader has returned */

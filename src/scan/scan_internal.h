@@ -53,6 +53,7 @@ struct LedgerReader
 	int			block;			/* block decoded into values/isnull, or -1 */
 	Datum	  **values;			/* values[att][row in block] */
 	bool	  **isnull;
+	int			arrays_rows;	/* rows values/isnull have room for */
 
 	/* buffered rows */
 	bool		buffered_started;
@@ -106,6 +107,7 @@ typedef struct FilterColumn
 typedef struct FilterSegment
 {
 	Relation	rel;
+	int64		segment_id;
 	int			nrows;
 	FilterColumn *cols;			/* per attribute */
 	LedgerRollup *rollup;		/* bucket the time column, or NULL */

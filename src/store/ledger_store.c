@@ -306,7 +306,14 @@ LedgerStoreFetchColumns(Relation rel, Snapshot snapshot, int64 segment_id,
 		col->max_value = fetch_bytea(tup, Anum_column_max_value, desc);
 		if (fetch_data)
 		{
-			col->data = fetch_bytea(tup, Anum_column_data, desc);
+			col->data = LedgerBlobCacheGet(rel->rd_node.relNode, segment_id, attnum, 0);
+			if (col->data == NULL)
+			{
+				col->data = fetch_bytea(tup, Anum_column_data, desc);
+				if (col->data != NULL)
+					col->data = LedgerBlobCachePut(rel->rd_node.relNode, segment_id,
+												   attnum, 0, col->data);
+			}
 			if (col->data == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
@@ -314,7 +321,16 @@ LedgerStoreFetchColumns(Relation rel, Snapshot snapshot, int64 segment_id,
 								segment_id, attnum)));
 		}
 		if (fetch_dict && col->dict_count > 0)
-			col->dict = fetch_bytea(tup, Anum_column_dict, desc);
+		{
+			col->dict = LedgerBlobCacheGet(rel->rd_node.relNode, segment_id, attnum, 1);
+			if (col->dict == NULL)
+			{
+				col->dict = fetch_bytea(tup, Anum_column_dict, desc);
+				if (col->dict != NULL)
+					col->dict = LedgerBlobCachePut(rel->rd_node.relNode, segment_id,
+												   attnum, 1, col->dict);
+			}
+		}
 	}
 	systable_endscan(scan);
 	table_close(colrel, AccessShareLock);

@@ -818,6 +818,7 @@ write_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			reset_write_state();
+			LedgerBlobCacheAtXactEnd();
 			break;
 		default:
 			break;

@@ -15,6 +15,9 @@
 #ifndef LEDGER_LEDGER_H
 #define LEDGER_LEDGER_H
 
+/* blob cache size in kB (ledger.cache_size) */
+extern int	ledger_cache_size;
+
 /* zstd level used for new segments (ledger.compression_level) */
 extern int	ledger_compression_level;
 

@@ -132,6 +132,20 @@ extern int64 LedgerStoreTableSize(Relation rel);
 extern void LedgerRowNumberToTid(int64 rownum, ItemPointer tid);
 extern int64 LedgerTidToRowNumber(ItemPointer tid);
 
+/* the blob cache (ledger_blobcache.c); which: 0 data, 1 dictionary */
+extern bytea *LedgerBlobCacheGet(Oid storage, int64 segment_id, int attnum,
+								 int which);
+extern bytea *LedgerBlobCachePut(Oid storage, int64 segment_id, int attnum,
+								 int which, bytea *blob);
+extern LedgerDictionary *LedgerBlobCacheDictionary(Oid storage,
+												   int64 segment_id, int attnum,
+												   Form_pg_attribute attr,
+												   int nrows, bytea *blob,
+												   MemoryContext cxt);
+extern void LedgerBlobCacheReaderBegin(void);
+extern void LedgerBlobCacheReaderEnd(void);
+extern void LedgerBlobCacheAtXactEnd(void);
+
 /* oid of ledger.segment etc.; InvalidOid when missing (extension dropping) */
 extern Oid	LedgerCatalogRelid(const char *relname, bool missing_ok);
 
