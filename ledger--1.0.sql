@@ -169,3 +169,129 @@ CREATE FUNCTION ledger.stats(ledger regclass,
 AS 'MODULE_PATHNAME', 'ledger_stats'
 LANGUAGE C STRICT STABLE;
 GRANT EXECUTE ON FUNCTION ledger.stats(regclass) TO PUBLIC;
+
+-- Compaction ------------------------------------------------------------------
+--
+-- Policies are configuration (dumped with pg_dump, keyed by regclass);
+-- ledger.job is history written by every compaction run.  PUBLIC has no
+-- privileges on the tables: the set_* functions check ownership of the
+-- ledger, and the views show only ledgers the caller may SELECT.
+
+CREATE TABLE ledger.compaction_policy (
+	relid               regclass PRIMARY KEY,
+	target_segment_rows integer,        -- NULL: ledger.segment_rows
+	min_segment_rows    integer,        -- NULL: 65536; smaller ones are merged
+	retention           interval        -- NULL: keep everything
+);
+REVOKE ALL ON ledger.compaction_policy FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ledger.compaction_policy', '');
+
+CREATE TABLE ledger.granularity_policy (
+	relid       regclass NOT NULL,
+	older_than  interval NOT NULL,      -- rows whose bucket is older than this
+	granularity interval NOT NULL,      -- are re-rolled to this granularity
+	PRIMARY KEY (relid, older_than)
+);
+REVOKE ALL ON ledger.granularity_policy FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ledger.granularity_policy', '');
+
+CREATE TABLE ledger.job (
+	job_id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	relid            oid NOT NULL,
+	ledger_name      text NOT NULL,
+	started          timestamptz NOT NULL,
+	finished         timestamptz NOT NULL,
+	trigger          text NOT NULL,     -- 'worker' or 'manual'
+	segments_in      integer NOT NULL DEFAULT 0,
+	segments_out     integer NOT NULL DEFAULT 0,
+	segments_dropped integer NOT NULL DEFAULT 0,
+	rows_in          bigint NOT NULL DEFAULT 0,
+	rows_out         bigint NOT NULL DEFAULT 0,
+	bytes_in         bigint NOT NULL DEFAULT 0,
+	bytes_out        bigint NOT NULL DEFAULT 0,
+	error            text
+);
+CREATE INDEX job_relid_idx ON ledger.job (relid, job_id);
+REVOKE ALL ON ledger.job FROM PUBLIC;
+
+-- One row per compaction run of every ledger the caller may SELECT.
+CREATE VIEW ledger.jobs WITH (security_barrier) AS
+SELECT j.job_id,
+	   j.relid::regclass AS ledger,
+	   j.started AS start,
+	   j.finished AS "end",
+	   j.trigger,
+	   j.segments_in,
+	   j.segments_out,
+	   j.segments_dropped,
+	   j.rows_in,
+	   j.rows_out,
+	   j.bytes_in,
+	   j.bytes_out,
+	   j.error
+FROM ledger.job j
+WHERE pg_catalog.has_table_privilege(j.relid, 'SELECT');
+GRANT SELECT ON ledger.jobs TO PUBLIC;
+
+-- Compaction settings and granularity policies of ledgers the caller may SELECT.
+CREATE VIEW ledger.compaction_policies WITH (security_barrier) AS
+SELECT p.relid AS ledger,
+	   'compaction'::text AS policy,
+	   NULL::interval AS older_than,
+	   NULL::interval AS granularity,
+	   p.target_segment_rows,
+	   p.min_segment_rows,
+	   p.retention
+FROM ledger.compaction_policy p
+WHERE pg_catalog.has_table_privilege(p.relid, 'SELECT')
+UNION ALL
+SELECT g.relid, 'granularity', g.older_than, g.granularity, NULL, NULL, NULL
+FROM ledger.granularity_policy g
+WHERE pg_catalog.has_table_privilege(g.relid, 'SELECT');
+GRANT SELECT ON ledger.compaction_policies TO PUBLIC;
+
+-- Merges, re-rolls and expires a ledger's segments now (owner only).
+CREATE FUNCTION ledger.compact(ledger regclass, "full" boolean DEFAULT false,
+							   OUT segments_in integer,
+							   OUT segments_out integer,
+							   OUT segments_dropped integer,
+							   OUT rows_in bigint,
+							   OUT rows_out bigint,
+							   OUT bytes_in bigint,
+							   OUT bytes_out bigint)
+AS 'MODULE_PATHNAME', 'ledger_compact'
+LANGUAGE C STRICT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.compact(regclass, boolean) TO PUBLIC;
+
+-- Segment sizes compaction aims at (owner only); NULL keeps the default.
+CREATE FUNCTION ledger.set_compaction(ledger regclass,
+									  target_segment_rows integer DEFAULT NULL,
+									  min_segment_rows integer DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_set_compaction'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.set_compaction(regclass, integer, integer) TO PUBLIC;
+
+-- Re-rolls rows older than older_than to a coarser granularity (owner only).
+CREATE FUNCTION ledger.add_granularity_policy(ledger regclass,
+											  older_than interval,
+											  granularity interval)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_add_granularity_policy'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.add_granularity_policy(regclass, interval, interval) TO PUBLIC;
+
+-- Removes the granularity policy for older_than (all when NULL); owner only.
+CREATE FUNCTION ledger.remove_granularity_policy(ledger regclass,
+												 older_than interval DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_remove_granularity_policy'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.remove_granularity_policy(regclass, interval) TO PUBLIC;
+
+-- Drops segments entirely older than drop_after (NULL: keep all); owner only.
+CREATE FUNCTION ledger.set_retention(ledger regclass, drop_after interval)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_set_retention'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.set_retention(regclass, interval) TO PUBLIC;
