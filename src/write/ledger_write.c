@@ -51,7 +51,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#define ARENA_BLOCK_SIZE	(1024 * 1024)
+#define ARENA_BLOCK_MIN		(8 * 1024)
+#define ARENA_BLOCK_MAX		(1024 * 1024)
 #define ARENA_LARGE_VALUE	(64 * 1024)
 
 /* a level written to a segment: where its pseudo row numbers went */
@@ -139,7 +140,7 @@ write_new_level(Relation rel, WriteState *state)
 void
 write_grow_level(WriteLevel *level, int need)
 {
-	int			newcap = Max(level->capacity * 2, 1024);
+	int			newcap = Max(level->capacity * 2, 16);
 
 	while (newcap < need)
 		newcap *= 2;
@@ -220,8 +221,13 @@ arena_copy(WriteLevel *level, const void *src, Size size)
 	{
 		if (level->arena == NULL || level->arena_free < need)
 		{
-			level->arena = MemoryContextAlloc(level->cxt, ARENA_BLOCK_SIZE);
-			level->arena_free = ARENA_BLOCK_SIZE;
+			/* arena blocks grow, so a one-row transaction stays small */
+			level->arena_block = level->arena_block == 0 ? ARENA_BLOCK_MIN :
+				Min(level->arena_block * 2, ARENA_BLOCK_MAX);
+			while (level->arena_block < need)
+				level->arena_block *= 2;
+			level->arena = MemoryContextAlloc(level->cxt, level->arena_block);
+			level->arena_free = level->arena_block;
 		}
 		dst = level->arena;
 		level->arena += need;

@@ -34,6 +34,7 @@ typedef struct WriteLevel
 	int			pins;
 	char	   *arena;			/* current arena block */
 	Size		arena_free;
+	Size		arena_block;	/* size of the current arena block */
 	/* rollup ledgers: rows are groups folded under one command id */
 	LedgerGroupTable *groups;	/* NULL for a raw level */
 	CommandId	cid;
