@@ -3,6 +3,9 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION ledger" to load this file. \quit
 
+-- The schema belongs to the extension, so DROP EXTENSION removes it and
+-- pg_dump leaves it to CREATE EXTENSION.
+CREATE SCHEMA ledger;
 GRANT USAGE ON SCHEMA ledger TO PUBLIC;
 
 -- The table access method ------------------------------------------------

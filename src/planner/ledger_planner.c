@@ -126,6 +126,26 @@ ledger_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
 
+	/*
+	 * Rows this transaction has not written yet exist only in this backend:
+	 * nothing that reads the ledger may run in a parallel worker, also not
+	 * under force_parallel_mode.
+	 */
+	if (rte->rtekind == RTE_RELATION && LedgerIsLedgerRelid(rte->relid) &&
+		LedgerWriteHasRows(rte->relid))
+	{
+		ListCell   *lc;
+
+		rel->consider_parallel = false;
+		rel->partial_pathlist = NIL;
+		foreach(lc, rel->pathlist)
+			((Path *) lfirst(lc))->parallel_safe = false;
+		ledger_add_scan_paths(root, rel, rti, rte);
+		foreach(lc, rel->pathlist)
+			((Path *) lfirst(lc))->parallel_safe = false;
+		return;
+	}
+
 	ledger_add_scan_paths(root, rel, rti, rte);
 
 	if (rte->rtekind == RTE_RELATION && rel->partial_pathlist != NIL &&

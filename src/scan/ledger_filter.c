@@ -384,8 +384,7 @@ filter_dictionary(FilterSegment *fs, AttrNumber attnum)
 	if (col->dict == NULL && col->dict_blob != NULL)
 		col->dict = LedgerBlobCacheDictionary(fs->rel->rd_node.relNode,
 											  fs->segment_id, attnum,
-											  TupleDescAttr(RelationGetDescr(fs->rel),
-															attnum - 1),
+											  TupleDescAttr(fs->tupdesc, attnum - 1),
 											  fs->nrows, col->dict_blob, fs->cxt);
 	return col->dict;
 }
@@ -426,16 +425,17 @@ LedgerReaderSetFilter(LedgerReader *r, LedgerQual *filter, LedgerScanStats *stat
 bool
 filter_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 {
-	TupleDesc	tupdesc = RelationGetDescr(r->rel);
+	TupleDesc	tupdesc = r->tupdesc;
 	LedgerStoredColumn *meta;
 	FilterSegment fs;
 	roaring_bitmap_t *bm;
 	bool		exact;
 
 	meta = palloc(sizeof(LedgerStoredColumn) * Max(r->natts, 1));
-	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->filter_cols,
-							false, true, meta, NULL);
+	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->natts,
+							r->filter_cols, false, true, meta, NULL);
 	fs.rel = r->rel;
+	fs.tupdesc = tupdesc;
 	fs.segment_id = seg->segment_id;
 	fs.nrows = seg->row_count;
 	fs.rollup = r->filter_rollup;

@@ -51,6 +51,7 @@ reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
 	r = palloc0(sizeof(LedgerReader));
 	r->rel = rel;
 	r->snapshot = snapshot;
+	r->tupdesc = tupdesc;
 	r->natts = tupdesc->natts;
 	r->cxt = cxt;
 	r->segcxt = AllocSetContextCreate(cxt, "ledger reader segment",
@@ -81,8 +82,44 @@ LedgerReaderBegin(Relation rel, Snapshot snapshot, const bool *wanted,
 	MemoryContext old = MemoryContextSwitchTo(r->cxt);
 
 	r->segments = LedgerStoreListSegments(rel, snapshot, &r->nsegments);
+
+	/*
+	 * Pin the buffered rows now: the statement may write them to a segment
+	 * this reader's list does not hold before the reader reaches them.
+	 */
+	if (read_buffered)
+		r->runs = LedgerWriteBeginRead(rel, snapshot->curcid);
 	MemoryContextSwitchTo(old);
 	return r;
+}
+
+/*
+ * Decodes rows with tupdesc, the descriptor of the slots the rows go to,
+ * instead of the relation's.  ALTER TABLE rewrites read the old rows with
+ * the old descriptor after the catalogs already describe the new ones;
+ * such a read returns the physical rows, which the rewrite folds again.
+ * Call before the first row.
+ */
+void
+LedgerReaderSetDescriptor(LedgerReader *r, TupleDesc tupdesc)
+{
+	MemoryContext old;
+
+	if (tupdesc == r->tupdesc || equalTupleDescs(tupdesc, r->tupdesc))
+		return;
+	old = MemoryContextSwitchTo(r->cxt);
+	r->tupdesc = tupdesc;
+	r->natts = tupdesc->natts;
+	r->wanted = palloc(sizeof(bool) * Max(r->natts, 1));
+	for (int i = 0; i < r->natts; i++)
+		r->wanted[i] = !TupleDescAttr(tupdesc, i)->attisdropped;
+	r->readers = palloc0(sizeof(LedgerColumnReader *) * Max(r->natts, 1));
+	r->constnull = palloc0(sizeof(bool) * Max(r->natts, 1));
+	r->values = palloc0(sizeof(Datum *) * Max(r->natts, 1));
+	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
+	r->arrays_rows = 0;
+	r->physical = true;
+	MemoryContextSwitchTo(old);
 }
 
 /* reads only the given segments: logical rows for rollup ledgers */
@@ -230,7 +267,7 @@ static bool
 open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 {
 	MemoryContext old = MemoryContextSwitchTo(r->segcxt);
-	TupleDesc	tupdesc = RelationGetDescr(r->rel);
+	TupleDesc	tupdesc = r->tupdesc;
 	LedgerStoredColumn *cols;
 
 	LedgerStoredColumn events;
@@ -247,8 +284,9 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 	}
 
 	cols = palloc(sizeof(LedgerStoredColumn) * Max(r->natts, 1));
-	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->wanted,
-							true, true, cols, r->read_events ? &events : NULL);
+	LedgerStoreFetchColumns(r->rel, r->snapshot, seg->segment_id, r->natts,
+							r->wanted, true, true, cols,
+							r->read_events ? &events : NULL);
 	r->events_reader = NULL;
 	if (r->read_events && events.present)
 	{
@@ -424,7 +462,7 @@ store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 bool
 LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
 {
-	if (!r->ranged)
+	if (!r->ranged && !r->physical)
 	{
 		if (r->rollup_scan == NULL && !r->rollup_checked)
 		{
@@ -519,10 +557,6 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 			r->buffered_started = true;
 			if (r->read_buffered)
 			{
-				MemoryContext old = MemoryContextSwitchTo(r->cxt);
-
-				r->runs = LedgerWriteBeginRead(r->rel, r->snapshot->curcid);
-				MemoryContextSwitchTo(old);
 				r->run_cell = list_head(r->runs);
 				r->run_row = 0;
 			}
@@ -560,11 +594,6 @@ LedgerReaderRescan(LedgerReader *r)
 	close_segment(r);
 	r->next_segment = 0;
 	r->buffered_started = false;
-	if (r->runs != NIL)
-	{
-		LedgerWriteEndRead(r->runs);
-		r->runs = NIL;
-	}
 	r->run_cell = NULL;
 	r->returned = 0;
 }

@@ -25,6 +25,8 @@ struct LedgerReader
 {
 	Relation	rel;
 	Snapshot	snapshot;
+	TupleDesc	tupdesc;		/* decode with it (see LedgerReaderSetDescriptor) */
+	bool		physical;		/* no merge on read (table rewrites) */
 	int			natts;
 	bool	   *wanted;			/* columns to decode */
 	bool		read_buffered;
@@ -107,6 +109,7 @@ typedef struct FilterColumn
 typedef struct FilterSegment
 {
 	Relation	rel;
+	TupleDesc	tupdesc;
 	int64		segment_id;
 	int			nrows;
 	FilterColumn *cols;			/* per attribute */

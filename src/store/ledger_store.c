@@ -262,14 +262,14 @@ fetch_bytea(HeapTuple tup, int attnum, TupleDesc desc)
 /* fetches the wanted columns of one segment into out[attnum - 1] */
 void
 LedgerStoreFetchColumns(Relation rel, Snapshot snapshot, int64 segment_id,
-						const bool *wanted, bool fetch_data, bool fetch_dict,
-						LedgerStoredColumn *out, LedgerStoredColumn *events)
+						int natts, const bool *wanted, bool fetch_data,
+						bool fetch_dict, LedgerStoredColumn *out,
+						LedgerStoredColumn *events)
 {
 	Relation	colrel;
 	SysScanDesc scan;
 	ScanKeyData keys[2];
 	HeapTuple	tup;
-	int			natts = RelationGetDescr(rel)->natts;
 
 	memset(out, 0, sizeof(LedgerStoredColumn) * natts);
 	if (events)

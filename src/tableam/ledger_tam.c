@@ -56,6 +56,7 @@ typedef struct LedgerScanDescData
 {
 	TableScanDescData base;
 	LedgerReader *reader;
+	bool		started;		/* the first row was asked for */
 	bool		registered;		/* we registered base.rs_snapshot */
 	/* TABLESAMPLE state */
 	BlockNumber sample_next;	/* next block of a sequential sample */
@@ -162,6 +163,12 @@ ledger_tam_scan_getnextslot(TableScanDesc sscan, ScanDirection direction,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("backward scans are not supported on ledger tables"),
 				 errhint("Declare the cursor without SCROLL, or use SCROLL with a materialized query.")));
+	if (!scan->started)
+	{
+		/* ALTER TABLE rewrites hand us slots of the old row layout */
+		LedgerReaderSetDescriptor(scan->reader, slot->tts_tupleDescriptor);
+		scan->started = true;
+	}
 	if (LedgerReaderNext(scan->reader, slot))
 	{
 		pgstat_count_heap_getnext(sscan->rs_rd);

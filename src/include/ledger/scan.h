@@ -114,6 +114,9 @@ extern int64 LedgerReaderLastEvents(LedgerReader *reader);
 extern void LedgerReaderSetFilter(LedgerReader *reader, LedgerQual *filter,
 								  LedgerScanStats *stats);
 
+/* decodes with the slots' descriptor (ALTER TABLE rewrites); before row 1 */
+extern void LedgerReaderSetDescriptor(LedgerReader *reader, TupleDesc tupdesc);
+
 /* shares segments with a parallel scan through counter */
 extern void LedgerReaderSetParallel(LedgerReader *reader,
 									pg_atomic_uint64 *counter);

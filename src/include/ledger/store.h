@@ -80,14 +80,15 @@ extern LedgerSegmentMeta *LedgerStoreListSegments(Relation rel,
 												  int *nsegments);
 
 /*
- * Fetches the columns "wanted" (indexed by attnum - 1, rel's natts entries)
- * of one segment into out[attnum - 1].  Blobs are detoasted into
+ * Fetches the columns "wanted" (indexed by attnum - 1, natts entries) of
+ * one segment into out[attnum - 1].  Blobs are detoasted into
  * CurrentMemoryContext; with fetch_dict the dictionaries too.  If events is
  * not NULL, the hidden event-count column goes there (present = false when
  * the segment has none: every row stands for one event).
  */
 extern void LedgerStoreFetchColumns(Relation rel, Snapshot snapshot,
-									int64 segment_id, const bool *wanted,
+									int64 segment_id, int natts,
+									const bool *wanted,
 									bool fetch_data, bool fetch_dict,
 									LedgerStoredColumn *out,
 									LedgerStoredColumn *events);
