@@ -211,9 +211,11 @@ ledger_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		(seq->total_cost - seq->startup_cost) * frac;
 	cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 	cpath->methods = &ledger_path_methods;
-	add_path(rel, &cpath->path);
 
-	/* a parallel-aware version, for ledgers without unwritten rows */
+	/*
+	 * A parallel-aware version, for ledgers without unwritten rows.  Built
+	 * before add_path, which may free a path it rejects.
+	 */
 	if (rel->consider_parallel && rel->lateral_relids == NULL &&
 		max_parallel_workers_per_gather > 0 && !LedgerWriteHasRows(rte->relid))
 	{
@@ -235,6 +237,7 @@ ledger_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 			add_partial_path(rel, &ppath->path);
 		}
 	}
+	add_path(rel, &cpath->path);
 }
 
 /* turns the chosen path into a CustomScan plan */
