@@ -17,14 +17,19 @@
 #   BENCH_NO_INSTALL=1 skip "make install"
 #   BENCH_OUT=file     also write the results table to file
 #   BENCH_SHAPE=0      skip the data shape (rollup ratio) queries
-#   BENCH_EXPR_STATS=0 no extended statistics on date_trunc('day', ts)
+#   BENCH_EXPR_STATS=0 no extended statistics on date_trunc('day'/'hour', ts)
+#   BENCH_ROLLUP=0     skip the rollup sections (heap with indexes, events_1h,
+#                      events_1d)
+#   BENCH_ROLLUP_CHECK=0 skip the untimed check of every rolled-up row against
+#                      events_heap rolled up by SQL (saves ~1 min at 10M)
 #
 # Exit status: 0 all measured (targets may still be missed: see the table),
 # 1 error or wrong answer, 3 ledger unavailable (heap numbers only).
 #
 # Adding a benchmark: write a section function below (see section_raw_load,
-# section_raw_scan), use psql_q / time_query / compare_query / add_result, and
-# list it in SECTIONS.
+# section_raw_scan, section_rollup_1h), use psql_q / time_query /
+# compare_query / compare_pair / add_result / add_heading, and list it in
+# SECTIONS.
 
 set -eEuo pipefail
 trap 'log "failed (status $?) at line $LINENO: $BASH_COMMAND"' ERR
@@ -38,7 +43,8 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/../.." && pwd)
 PG_BINDIR=$(pg_config --bindir)
 
-SECTIONS=(section_raw_load section_data_shape section_raw_scan)
+SECTIONS=(section_raw_load section_data_shape section_raw_scan
+	section_heap_indexed_load section_rollup_1h section_rollup_1d)
 
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -76,7 +82,7 @@ cleanup() {
 		as_postgres "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -m fast -w -t 60 stop >/dev/null 2>&1 ||
 			as_postgres "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -m immediate -w stop >/dev/null 2>&1 || true
 	elif [[ $OWN_CLUSTER == 0 ]]; then
-		psql_q "DROP TABLE IF EXISTS events_heap, events_ledger, merchants" >/dev/null 2>&1 || true
+		psql_q "DROP TABLE IF EXISTS events_heap, events_ledger, events_heap_idx, events_1h, events_1d, merchants" >/dev/null 2>&1 || true
 	fi
 	rm -rf "$WORK"
 	exit $rc
@@ -172,22 +178,40 @@ add_result() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-}" >>"$RESULTS"
 }
 
-# compare_query LABEL TARGET_MIN TARGET_TEXT SQL: SQL contains {T}, replaced
-# by events_heap and events_ledger; times both, requires identical results
-compare_query() {
-	local label=$1 tmin=$2 ttext=$3 sql=$4 th tl="n/a"
-	th=$(time_query "$label.heap" "${sql//\{T\}/events_heap}")
+# add_heading TEXT: a line of text between the rows of the table
+add_heading() {
+	printf '# %s\n' "$1" >>"$RESULTS"
+}
+
+# compare_pair METRIC TARGET_MIN TARGET_TEXT HEAP_SQL LEDGER_SQL: times the
+# heap query and the ledger query (median of REPEAT), requires identical
+# results, adds the row METRIC; outputs in $WORK/out/<METRIC>.{heap,ledger}.txt
+# (METRIC with every character but [A-Za-z0-9._-] replaced by _)
+compare_pair() {
+	local label=$1 tmin=$2 ttext=$3 sqlh=$4 sqll=$5 th tl="n/a" f
+	f=${label//[^A-Za-z0-9._-]/_}
+	th=$(time_query "$f.heap" "$sqlh")
 	if [[ $LEDGER == 1 ]]; then
-		tl=$(time_query "$label.ledger" "${sql//\{T\}/events_ledger}")
-		if ! diff -q "$WORK/out/$label.heap.txt" "$WORK/out/$label.ledger.txt" >/dev/null; then
-			diff "$WORK/out/$label.heap.txt" "$WORK/out/$label.ledger.txt" | head -n 20 >&2
-			add_result "$label (ms)" "$th" "$tl" ms "$tmin" "$ttext"
+		tl=$(time_query "$f.ledger" "$sqll")
+		if ! diff -q "$WORK/out/$f.heap.txt" "$WORK/out/$f.ledger.txt" >/dev/null; then
+			diff "$WORK/out/$f.heap.txt" "$WORK/out/$f.ledger.txt" | head -n 20 >&2 || true
+			log "heap SQL:   $sqlh"
+			log "ledger SQL: $sqll"
+			add_result "$label" "$th" "$tl" ms "$tmin" "$ttext"
 			print_results
 			die "WRONG ANSWER: $label differs between heap and ledger"
 		fi
-		log "  $label: results identical ($(wc -l <"$WORK/out/$label.heap.txt") rows)"
+		log "  $label: results identical ($(wc -l <"$WORK/out/$f.heap.txt") rows)"
 	fi
-	add_result "$label (ms, median of $REPEAT)" "$th" "$tl" ms "$tmin" "$ttext"
+	add_result "$label" "$th" "$tl" ms "$tmin" "$ttext"
+}
+
+# compare_query LABEL TARGET_MIN TARGET_TEXT SQL: SQL contains {T}, replaced
+# by events_heap and events_ledger; times both, requires identical results
+compare_query() {
+	local label=$1 tmin=$2 ttext=$3 sql=$4
+	compare_pair "$label (ms, median of $REPEAT)" "$tmin" "$ttext" \
+		"${sql//\{T\}/events_heap}" "${sql//\{T\}/events_ledger}"
 }
 
 human_bytes() {
@@ -224,6 +248,7 @@ print_results() {
 			}
 			BEGIN { printf "%-44s | %12s | %12s | %8s | %-22s | %s\n", "metric", "heap", "ledger", "ratio", "target", "";
 			        printf "%s\n", "---------------------------------------------+--------------+--------------+----------+------------------------+-----" }
+			/^#/ { sub(/^# ?/, "", $1); printf "%s\n", $1; next }
 			{
 				ratio = "n/a"; verdict = ""
 				if ($2 ~ /^[0-9.]+$/ && $3 ~ /^[0-9.]+$/ && $3 > 0) {
@@ -245,14 +270,15 @@ EVENT_COLUMNS="ts timestamptz NOT NULL, merchant_id int, method text,
 	status text, currency text, card_issuer text, channel text, attrs jsonb,
 	amount bigint, fee bigint, event_id text, version bigint"
 
-# copy_into TABLE: COPY the data file, print ms
+# copy_into TABLE [FILE]: COPY FILE (default: the data file) into TABLE
+# (which may carry a column list), after a CHECKPOINT; print ms
 copy_into() {
-	local t=$1
+	local t=$1 file=${2:-$DATA}
 	psql_q "CHECKPOINT" >/dev/null
 	if [[ $OWN_CLUSTER == 1 ]]; then
-		time_sql /dev/null "COPY $t FROM '$DATA'"
+		time_sql /dev/null "COPY $t FROM '$file'"
 	else
-		time_sql /dev/null "\\copy $t FROM '$DATA'"
+		time_sql /dev/null "\\copy $t FROM '$file'"
 	fi
 }
 
@@ -330,6 +356,197 @@ section_raw_scan() {
 	log "raw scan: full-scan aggregate"
 	compare_query "totals by day" 10 ">= 10x faster" \
 		"SELECT date_trunc('day', ts) AS day, count(*), sum(amount), sum(fee) FROM {T} GROUP BY 1 ORDER BY 1"
+}
+
+# --------------------------------------------------------------- rollup ---
+#
+# DESIGN.md §5, rollup rows: rollup ledgers against "heap raw with its
+# indexes", the same events in a heap table with the btree indexes a heap
+# deployment would create for these dashboards.  The indexes exist before the
+# COPY, so its time includes index maintenance.  Dashboard questions are
+# asked of that heap table and of the rollup ledger; the answers must match.
+
+HEAP_INDEXES=("(ts)" "(merchant_id, ts)" "(card_issuer, ts)" "(status, ts)")
+METRICS_JSON='{"amount":"sum","fee":"sum","events":"count"}'
+# Days and weeks of the generated month (2026-10-01 .. 2026-10-31 UTC) used by
+# the dashboard queries; bounds on bucket boundaries, so a filter on the raw
+# ts and on the rolled-up ts selects the same events.
+ONE_DAY="ts >= '2026-10-16 00:00+00' AND ts < '2026-10-17 00:00+00'"  # a Friday
+LAST_7_DAYS="ts >= '2026-10-24 00:00+00' AND ts < '2026-10-31 00:00+00'"
+ALL_30_DAYS="ts >= '2026-10-01 00:00+00' AND ts < '2026-10-31 00:00+00'"
+
+rollup_enabled() { [[ "${BENCH_ROLLUP:-1}" == 1 ]]; }
+
+# settle TABLE EXPR...: the untimed after-load routine of section_raw_load:
+# extended statistics on each expression (unless BENCH_EXPR_STATS=0),
+# VACUUM (ANALYZE), CHECKPOINT.  On a ledger, failures are warnings.
+settle() {
+	local t=$1 e i=0
+	shift
+	if [[ "${BENCH_EXPR_STATS:-1}" == 1 ]]; then
+		for e in "$@"; do
+			i=$((i + 1))
+			psql_q "CREATE STATISTICS ${t}_expr$i ON ($e) FROM $t" >/dev/null 2>"$WORK/settle.err" ||
+				log "  WARNING: CREATE STATISTICS on $t failed: $(head -n 1 "$WORK/settle.err")"
+		done
+	fi
+	psql_q "VACUUM (ANALYZE) $t" >/dev/null 2>"$WORK/settle.err" ||
+		log "  WARNING: VACUUM ANALYZE $t failed: $(head -n 1 "$WORK/settle.err")"
+	psql_q "CHECKPOINT" >/dev/null
+}
+
+HEAP_IDX_COPY=n/a
+HEAP_IDX_SIZE=n/a
+
+section_heap_indexed_load() {
+	rollup_enabled || return 0
+	local ix create=() rows
+	log "heap with its indexes: COPY $N events into events_heap_idx (indexes: ${HEAP_INDEXES[*]})"
+	create=("DROP TABLE IF EXISTS events_heap_idx"
+		"CREATE TABLE events_heap_idx ($EVENT_COLUMNS) USING heap")
+	for ix in "${HEAP_INDEXES[@]}"; do
+		create+=("CREATE INDEX ON events_heap_idx $ix")
+	done
+	psql_q "${create[@]}" >/dev/null
+	HEAP_IDX_COPY=$(copy_into events_heap_idx)
+	log "  COPY events_heap_idx: $HEAP_IDX_COPY ms"
+	settle events_heap_idx "date_trunc('day', ts)" "date_trunc('hour', ts)"
+	rows=$(psql_q "SELECT count(*) FROM events_heap_idx")
+	[[ "$rows" == "$N" ]] || die "events_heap_idx has $rows rows, expected $N"
+	HEAP_IDX_SIZE=$(psql_q "SELECT pg_total_relation_size('events_heap_idx')")
+	log "  events_heap_idx: $(human_bytes "$HEAP_IDX_SIZE") (heap $(human_bytes "$(psql_q "SELECT pg_relation_size('events_heap_idx')")"), indexes $(human_bytes "$(psql_q "SELECT pg_indexes_size('events_heap_idx')")"))"
+
+	add_heading ""
+	add_heading "rollup ledgers: heap = events_heap_idx, the heap table plus btree indexes"
+	add_heading "$(IFS=,; echo "${HEAP_INDEXES[*]}" | sed 's/),(/), (/g') created before its COPY; query times: median of $REPEAT"
+	add_heading ""
+	add_result "heap + ${#HEAP_INDEXES[@]} btree indexes: COPY (ms)" "$HEAP_IDX_COPY" "-" ms "" ""
+	add_result "heap + ${#HEAP_INDEXES[@]} btree indexes: total size" "$HEAP_IDX_SIZE" "-" bytes "" ""
+}
+
+# rollup_load SHORT NAME GRANULARITY CUT_FIELDS COLUMNS COPY_COLUMNS BUCKET
+#             DIMENSIONS SIZE_TARGET_MIN SIZE_TARGET_TEXT DESIGN_RATIO
+# Creates the rollup ledger NAME (COLUMNS, set_rollup on ts at GRANULARITY
+# with METRICS_JSON), COPYs the fields CUT_FIELDS of the data file into
+# COPY_COLUMNS (the file is cut beforehand, untimed: a producer would send
+# only these columns), checks it against events_heap rolled up by SQL
+# (GROUP BY BUCKET, DIMENSIONS) and adds the load rows.
+rollup_load() {
+	local short=$1 name=$2 gran=$3 fields=$4 cols=$5 copycols=$6 bucket=$7 dims=$8
+	local size_tmin=$9 size_text=${10} design=${11}
+	local file="$WORK/$name.tsv" t size stats ingested stored segments logical events
+	local hsum lsum
+	log "rollup $short: $name ($gran by $dims)"
+	cut -f"$fields" "$DATA" >"$file"
+	psql_q "DROP TABLE IF EXISTS $name" \
+		"CREATE TABLE $name ($cols) USING ledger" \
+		"SELECT ledger.set_rollup('$name', time_column => 'ts', granularity => '$gran', metrics => '$METRICS_JSON')" >/dev/null
+	t=$(copy_into "$name ($copycols)" "$file") || die "COPY into $name failed"
+	rm -f "$file"
+	log "  COPY $name: $t ms"
+	settle "$name" "date_trunc('day', ts)"
+
+	stats=$(psql_q "SELECT rows_ingested, rows_stored, segments FROM ledger.stats('$name')")
+	IFS='|' read -r ingested stored segments <<<"$stats"
+	logical=$(psql_q "SELECT count(*) FROM $name")
+	events=$(psql_q "SELECT sum(events) FROM $name")
+	size=$(psql_q "SELECT ledger.table_size('$name')")
+	log "  $name: ingested $ingested, stored $stored in $segments segments, logical $logical, sum(events) $events, $(human_bytes "$size")"
+	[[ "$ingested" == "$N" ]] || die "WRONG ANSWER: ledger.stats('$name').rows_ingested = $ingested, expected $N"
+	[[ "$events" == "$N" ]] || die "WRONG ANSWER: sum(events) of $name = $events, expected $N"
+
+	# every rolled-up row against events_heap rolled up by SQL: count and an
+	# order-independent checksum of the rows' text (untimed)
+	if [[ "${BENCH_ROLLUP_CHECK:-1}" == 1 ]]; then
+		local rowexpr="ROW(ts, $dims, amount, fee, events)::text"
+		# work_mem: the heap side hashes up to a few million groups
+		hsum=$(psql_q "SET work_mem = '1GB'" "SELECT count(*) || ' ' || sum(hashtextextended($rowexpr, 0)::numeric)
+			FROM (SELECT $bucket AS ts, $dims, sum(amount) AS amount, sum(fee) AS fee,
+			             count(*) AS events
+			      FROM events_heap GROUP BY $bucket, $dims) g")
+		lsum=$(psql_q "SELECT count(*) || ' ' || sum(hashtextextended($rowexpr, 0)::numeric) FROM $name")
+		if [[ "$hsum" != "$lsum" ]]; then
+			log "heap rolled up by SQL: $hsum (rows, checksum); $name: $lsum"
+			log "reproduce: SELECT $bucket AS ts, $dims, sum(amount), sum(fee), count(*) FROM events_heap GROUP BY 1, $dims EXCEPT SELECT ts, $dims, amount, fee, events FROM $name"
+			die "WRONG ANSWER: the rows of $name differ from events_heap rolled up by SQL"
+		fi
+		log "  $name: all $logical rows equal events_heap rolled up by SQL"
+	fi
+
+	add_result "$short rollup: COPY (ms)" "$HEAP_IDX_COPY" "$t" ms 3 ">= 3x faster"
+	add_result "$short rollup: total size" "$HEAP_IDX_SIZE" "$size" bytes "$size_tmin" "$size_text"
+	add_result "$short rollup: rows stored (physical)" "$N" "$stored" "" "" "in $segments segment(s)"
+	add_result "$short rollup: rows logical = rollup ratio" "$N" "$logical" "" "" "design: $design at 10M"
+}
+
+section_rollup_1h() {
+	rollup_enabled || return 0
+	local dims="method, status, currency, card_issuer, channel"
+	if [[ $LEDGER == 1 ]]; then
+		rollup_load 1h events_1h "1 hour" 1,3,4,5,6,7,9,10 \
+			"ts timestamptz NOT NULL, method text, status text, currency text,
+			 card_issuer text, channel text, amount bigint, fee bigint, events bigint" \
+			"ts, $dims, amount, fee" "date_trunc('hour', ts)" "$dims" \
+			100 ">= 100x smaller" "~25x"
+	fi
+	log "rollup 1h: dashboard queries, events_heap_idx vs events_1h"
+	compare_pair "1h: approved by day,method, 7 days (ms)" 100 ">= 100x faster" \
+		"SELECT date_trunc('day', ts) AS day, method, count(*) AS events, sum(amount) AS amount
+		 FROM events_heap_idx WHERE status = 'approved' AND $LAST_7_DAYS
+		 GROUP BY 1, 2 ORDER BY 1, 2" \
+		"SELECT date_trunc('day', ts) AS day, method, sum(events) AS events, sum(amount) AS amount
+		 FROM events_1h WHERE status = 'approved' AND $LAST_7_DAYS
+		 GROUP BY 1, 2 ORDER BY 1, 2"
+	compare_pair "1h: declined % by issuer,hour, 1 day (ms)" 100 ">= 100x faster" \
+		"SELECT date_trunc('hour', ts) AS hour, card_issuer, count(*) AS events,
+		        count(*) FILTER (WHERE status = 'declined') AS declined,
+		        round(100.0 * count(*) FILTER (WHERE status = 'declined') / count(*), 3) AS declined_pct
+		 FROM events_heap_idx WHERE $ONE_DAY
+		 GROUP BY 1, 2 ORDER BY 1, 2" \
+		"SELECT ts AS hour, card_issuer, sum(events) AS events,
+		        coalesce(sum(events) FILTER (WHERE status = 'declined'), 0) AS declined,
+		        round(100.0 * coalesce(sum(events) FILTER (WHERE status = 'declined'), 0) / sum(events), 3) AS declined_pct
+		 FROM events_1h WHERE $ONE_DAY
+		 GROUP BY 1, 2 ORDER BY 1, 2"
+	compare_pair "1h: by currency,channel, 30 days (ms)" 100 ">= 100x faster" \
+		"SELECT currency, channel, count(*) AS events, sum(amount) AS amount, sum(fee) AS fee
+		 FROM events_heap_idx WHERE $ALL_30_DAYS
+		 GROUP BY 1, 2 ORDER BY 1, 2" \
+		"SELECT currency, channel, sum(events) AS events, sum(amount) AS amount, sum(fee) AS fee
+		 FROM events_1h WHERE $ALL_30_DAYS
+		 GROUP BY 1, 2 ORDER BY 1, 2"
+}
+
+section_rollup_1d() {
+	rollup_enabled || return 0
+	local dims="merchant_id, method, status" label merchant
+	if [[ $LEDGER == 1 ]]; then
+		rollup_load 1d events_1d "1 day" 1,2,3,4,9,10 \
+			"ts timestamptz NOT NULL, merchant_id int, method text, status text,
+			 amount bigint, fee bigint, events bigint" \
+			"ts, $dims, amount, fee" "date_trunc('day', ts)" "$dims" \
+			"" "(no target)" "~3.7x"
+	fi
+	log "rollup 1d: dashboard queries, events_heap_idx vs events_1d"
+	label="1d: top 10 merchants by amount, 1 day (ms)"
+	compare_pair "$label" 1 ">= 1 (as heap btree)" \
+		"SELECT merchant_id, sum(amount) AS amount, count(*) AS events
+		 FROM events_heap_idx WHERE $ONE_DAY
+		 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10" \
+		"SELECT merchant_id, sum(amount) AS amount, sum(events) AS events
+		 FROM events_1d WHERE $ONE_DAY
+		 GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"
+	# the merchant: the 10th of that day's top 10 (a big one, not the giant)
+	merchant=$(tail -n 1 "$WORK/out/${label//[^A-Za-z0-9._-]/_}.heap.txt" | cut -d'|' -f1)
+	[[ "$merchant" =~ ^[0-9]+$ ]] || die "no merchant for the one-merchant query"
+	log "  one merchant: merchant_id $merchant"
+	compare_pair "1d: one merchant by day, 30 days (ms)" 1 ">= 1 (as heap btree)" \
+		"SELECT date_trunc('day', ts) AS day, count(*) AS events, sum(amount) AS amount, sum(fee) AS fee
+		 FROM events_heap_idx WHERE merchant_id = $merchant AND $ALL_30_DAYS
+		 GROUP BY 1 ORDER BY 1" \
+		"SELECT ts AS day, sum(events) AS events, sum(amount) AS amount, sum(fee) AS fee
+		 FROM events_1d WHERE merchant_id = $merchant AND $ALL_30_DAYS
+		 GROUP BY 1 ORDER BY 1"
 }
 
 # ----------------------------------------------------------------- main ---
