@@ -510,3 +510,16 @@ WHERE phase LIKE '%parallel' ORDER BY phase;
 SELECT sum(predicates) AS predicates, sum(mismatches) AS mismatches FROM sr_result;
 -- how often each kind of leaf and node was generated
 SELECT kind, count(*) FROM sr_used GROUP BY kind ORDER BY kind COLLATE "C";
+
+-- clean up
+DROP VIEW sr_rexp;
+DROP TABLE sr_src, sr_h, sr_l, sr_k, sr_cols, sr_rsrc, sr_rh, sr_rl;
+DO $$
+DECLARE f regprocedure;
+BEGIN
+	FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+			 WHERE p.proname LIKE 'sr\_%' AND p.pronamespace = 'public'::regnamespace
+	LOOP
+		EXECUTE 'DROP FUNCTION ' || f;
+	END LOOP;
+END $$;
