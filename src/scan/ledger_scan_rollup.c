@@ -91,6 +91,7 @@ struct LedgerRollupScan
 	bool		have_group;
 	int64		gevents;
 	int64		emitted_events; /* events of the group being returned */
+	Cursor	   *advance_first;	/* passed its row through: move it on first */
 	ItemPointerData emitted_tid;
 	ItemPointerData gtid;
 };
@@ -592,12 +593,48 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 
 		CHECK_FOR_INTERRUPTS();
 
+		/* the cursor whose row was passed through moves on now */
+		if (rs->advance_first != NULL)
+		{
+			c = rs->advance_first;
+			rs->advance_first = NULL;
+			if (cursor_advance(rs, c))
+				heap_sift_down(rs, 0);
+			else
+			{
+				cursor_close(c);
+				rs->heap[0] = rs->heap[--rs->nheap];
+				if (rs->nheap > 0)
+					heap_sift_down(rs, 0);
+			}
+		}
+
 		/* admit streaming segments the merge has reached */
 		while (rs->next_pending < rs->pending_end &&
 			   (rs->nheap == 0 ||
 				bucket_before(rs, rs->pending[rs->next_pending]->min_bucket,
 							  rs->heap[0])))
 			cursor_open(rs, rs->pending[rs->next_pending++]);
+
+		/*
+		 * One stored, key-unique segment and nothing else reaches this
+		 * bucket: its rows need no merging and no copying.
+		 */
+		if (!rs->have_group && rs->nheap == 1 && rs->heap[0]->streaming)
+		{
+			c = rs->heap[0];
+			rs->advance_first = c;
+			if (c->events == 0)
+				continue;
+			ExecClearTuple(slot);
+			memcpy(slot->tts_values, c->vals, sizeof(Datum) * rs->natts);
+			memcpy(slot->tts_isnull, c->nulls, sizeof(bool) * rs->natts);
+			ExecStoreVirtualTuple(slot);
+			slot->tts_tableOid = RelationGetRelid(rs->r->rel);
+			slot->tts_tid = c->tid;
+			rs->r->last_events = c->events;
+			return true;
+		}
 
 		if (rs->nheap == 0)
 		{
@@ -634,11 +671,20 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 					rs->emitted_tid = rs->gtid;
 					rs->cur = 1 - rs->cur;
 				}
-				group_start(rs, c);
+				if (rs->have_group && rs->nheap == 1 && c->streaming)
+				{
+					/* leave c's row to the pass-through on the next round */
+					rs->have_group = false;
+					c = NULL;
+				}
+				else
+					group_start(rs, c);
 			}
 
 			/* move the cursor on */
-			if (cursor_advance(rs, c))
+			if (c == NULL)
+				;
+			else if (cursor_advance(rs, c))
 				heap_sift_down(rs, 0);
 			else
 			{
