@@ -437,7 +437,10 @@ static void
 store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 			   TupleTableSlot *slot)
 {
-	for (int i = 0; i < r->natts; i++)
+	/* never write past the slot's own attributes */
+	int			natts = Min(r->natts, slot->tts_tupleDescriptor->natts);
+
+	for (int i = 0; i < natts; i++)
 	{
 		if (!r->wanted[i])
 		{
@@ -508,10 +511,12 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 			if (r->row < r->row_end)
 			{
 				int			idx;
+				int			natts;
 
 				load_block(r);
 				idx = r->row % LEDGER_BLOCK_ROWS;
-				for (int i = 0; i < r->natts; i++)
+				natts = Min(r->natts, slot->tts_tupleDescriptor->natts);
+				for (int i = 0; i < natts; i++)
 				{
 					if (r->readers[i] != NULL)
 					{
