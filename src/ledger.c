@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "ledger/compaction.h"
 #include "ledger/ledger.h"
 #include "ledger/planner.h"
@@ -81,13 +82,15 @@ _PG_init(void)
 							 PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 
-	DefineCustomIntVariable("ledger.max_compaction_workers",
-							"Compaction workers that may run at the same time.",
-							NULL,
-							&ledger_max_compaction_workers,
-							2, 1, 64,
-							PGC_POSTMASTER, 0,
-							NULL, NULL, NULL);
+	/* only the postmaster may define it: it sizes the worker launcher */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("ledger.max_compaction_workers",
+								"Compaction workers that may run at the same time.",
+								NULL,
+								&ledger_max_compaction_workers,
+								2, 1, 64,
+								PGC_POSTMASTER, 0,
+								NULL, NULL, NULL);
 
 	DefineCustomIntVariable("ledger.segment_rows",
 							"Rows in a segment before the write buffer writes it.",

@@ -496,9 +496,10 @@ filter_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 			roaring_bitmap_to_uint32_array(bm, r->cand);
 			r->ncand = (int) n;
 			r->cand_pos = 0;
+			/* count only what the bitmaps narrowed */
+			if (r->stats)
+				r->stats->rows_bitmap += n;
 		}
-		if (r->stats)
-			r->stats->rows_bitmap += n;
 	}
 	return true;
 }

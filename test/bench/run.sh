@@ -14,14 +14,17 @@
 #   BENCH_KEEP=1       keep the cluster running and the temp dir at the end
 #   BENCH_REPEAT       runs per timed query, the median is reported (default 3)
 #   BENCH_PRELOAD=1    shared_preload_libraries = 'ledger' (compaction worker)
+#   BENCH_COMPACTION=0 with BENCH_PRELOAD=1: ledger.enable_compaction = off
 #   BENCH_NO_INSTALL=1 skip "make install"
 #   BENCH_OUT=file     also write the results table to file
 #   BENCH_SHAPE=0      skip the data shape (rollup ratio) queries
 #   BENCH_EXPR_STATS=0 no extended statistics on date_trunc('day'/'hour', ts)
-#   BENCH_ROLLUP=0     skip the rollup sections (heap with indexes, events_1h,
-#                      events_1d)
+#   BENCH_ROLLUP=0     skip the rollup sections (events_1h, events_1d; the
+#                      heap with indexes too if BENCH_SELECTIVE=0)
 #   BENCH_ROLLUP_CHECK=0 skip the untimed check of every rolled-up row against
 #                      events_heap rolled up by SQL (saves ~1 min at 10M)
+#   BENCH_SELECTIVE=0  skip the selective and 7-day queries (raw ledger vs
+#                      the indexed heap)
 #
 # Exit status: 0 all measured (targets may still be missed: see the table),
 # 1 error or wrong answer, 3 ledger unavailable (heap numbers only).
@@ -44,7 +47,8 @@ REPO=$(cd "$BENCH_DIR/../.." && pwd)
 PG_BINDIR=$(pg_config --bindir)
 
 SECTIONS=(section_raw_load section_data_shape section_raw_scan
-	section_heap_indexed_load section_rollup_1h section_rollup_1d)
+	section_heap_indexed_load section_rollup_1h section_rollup_1d
+	section_selective)
 
 log() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -137,6 +141,9 @@ start_cluster() {
 	EOF
 	if [[ "${BENCH_PRELOAD:-0}" == 1 ]]; then
 		echo "shared_preload_libraries = 'ledger'" >>"$PGDATA_DIR/postgresql.conf"
+		if [[ "${BENCH_COMPACTION:-1}" == 0 ]]; then
+			echo "ledger.enable_compaction = off" >>"$PGDATA_DIR/postgresql.conf"
+		fi
 	fi
 	as_postgres "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/server.log" -w -t 120 start >/dev/null || {
 		tail -n 30 "$WORK/server.log" >&2 || true
@@ -169,6 +176,23 @@ time_query() {
 	done
 	log "  $label: ${times[*]} ms"
 	echo "${times[*]}" | median
+}
+
+# time_query_warm LABEL SQL: in ONE session, run SQL once untimed (warm:
+# shared buffers, and a ledger's backend-local segment cache,
+# ledger.cache_size), then REPEAT timed runs; print the median ms; the result
+# of the last run is kept in $WORK/out/LABEL.txt
+time_query_warm() {
+	local label=$1 sql=$2 args=() times i
+	mkdir -p "$WORK/out"
+	args=(-c '\o /dev/null' -c "$sql" -c '\timing on')
+	for ((i = 1; i < REPEAT; i++)); do args+=(-c "$sql"); done
+	args+=(-c "\o $WORK/out/$label.txt" -c "$sql")
+	times=$(psql -X -q -v ON_ERROR_STOP=1 -A -t "${args[@]}" |
+		sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | paste -sd' ' -)
+	[[ $(wc -w <<<"$times") == "$REPEAT" ]] || die "expected $REPEAT timings, got '$times' for: $sql"
+	log "  $label: warm, then ${times}ms"
+	echo "$times" | median
 }
 
 # add_result METRIC HEAP LEDGER UNIT TARGET_MIN [TARGET_TEXT]
@@ -258,6 +282,10 @@ print_results() {
 				printf "%-44s | %12s | %12s | %8s | %-22s | %s\n", $1, fmt($2, $4), fmt($3, $4), ratio, $6, verdict
 			}' "$RESULTS"
 		echo
+		if [[ -s "$WORK/explain.txt" ]]; then
+			cat "$WORK/explain.txt"
+			echo
+		fi
 	} >"$f"
 	cat "$f"
 	PRINTED=1
@@ -376,6 +404,7 @@ LAST_7_DAYS="ts >= '2026-10-24 00:00+00' AND ts < '2026-10-31 00:00+00'"
 ALL_30_DAYS="ts >= '2026-10-01 00:00+00' AND ts < '2026-10-31 00:00+00'"
 
 rollup_enabled() { [[ "${BENCH_ROLLUP:-1}" == 1 ]]; }
+selective_enabled() { [[ "${BENCH_SELECTIVE:-1}" == 1 ]]; }
 
 # settle TABLE EXPR...: the untimed after-load routine of section_raw_load:
 # extended statistics on each expression (unless BENCH_EXPR_STATS=0),
@@ -399,7 +428,7 @@ HEAP_IDX_COPY=n/a
 HEAP_IDX_SIZE=n/a
 
 section_heap_indexed_load() {
-	rollup_enabled || return 0
+	rollup_enabled || selective_enabled || return 0
 	local ix create=() rows
 	log "heap with its indexes: COPY $N events into events_heap_idx (indexes: ${HEAP_INDEXES[*]})"
 	create=("DROP TABLE IF EXISTS events_heap_idx"
@@ -547,6 +576,90 @@ section_rollup_1d() {
 		"SELECT ts AS day, sum(events) AS events, sum(amount) AS amount, sum(fee) AS fee
 		 FROM events_1d WHERE merchant_id = $merchant AND $ALL_30_DAYS
 		 GROUP BY 1 ORDER BY 1"
+}
+
+# ------------------------------------------------ selective and 7-day ---
+#
+# DESIGN.md §5 / issue 4: the RAW ledger events_ledger (LedgerScan: column
+# projection, WHERE pushdown to zone maps and bitmaps) against the heap WITH
+# its btree indexes, events_heap_idx, on the same events.  Every query runs
+# once untimed and then REPEAT times in the same session (warm), on both
+# tables; answers diffed.  The ledger's plan is printed once with EXPLAIN
+# ANALYZE (untimed, serial so that the LedgerScan counters cover the whole
+# scan; in a parallel plan they are the leader's only).
+
+# selective_pair LABEL TARGET_MIN TARGET_TEXT SQL: SQL with {T}
+selective_pair() {
+	local label=$1 tmin=$2 ttext=$3 sql=$4 th tl="n/a" f sqlh sqll
+	f=${label//[^A-Za-z0-9._-]/_}
+	sqlh=${sql//\{T\}/events_heap_idx}
+	sqll=${sql//\{T\}/events_ledger}
+	th=$(time_query_warm "$f.heap" "$sqlh")
+	if [[ $LEDGER == 1 ]]; then
+		tl=$(time_query_warm "$f.ledger" "$sqll")
+		if ! diff -q "$WORK/out/$f.heap.txt" "$WORK/out/$f.ledger.txt" >/dev/null; then
+			diff "$WORK/out/$f.heap.txt" "$WORK/out/$f.ledger.txt" | head -n 20 >&2 || true
+			log "SQL: $sql"
+			add_result "$label" "$th" "$tl" ms "$tmin" "$ttext"
+			print_results
+			die "WRONG ANSWER: $label differs between events_heap_idx and events_ledger"
+		fi
+		log "  $label: results identical ($(wc -l <"$WORK/out/$f.heap.txt") rows)"
+		{
+			echo "$label"
+			echo "  SQL: $(tr -s ' \t\n' ' ' <<<"$sqll")"
+			echo "  heap plan (timed):    $(psql_q "EXPLAIN (COSTS OFF) $sqlh" |
+				grep -Eo '(Parallel )?(Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan|Seq Scan)( using [a-z0-9_]+)?' |
+				sort -u | paste -sd, - | sed 's/,/, /g')"
+			echo "  ledger plan (timed):  $(psql_q "EXPLAIN (COSTS OFF) $sqll" |
+				grep -Eo 'Gather|Custom Scan \(LedgerScan\)|Seq Scan' | sort -u | paste -sd, - | sed 's/,/, /g')"
+			echo "  ledger EXPLAIN (ANALYZE), serial, untimed:"
+			psql_q "SET max_parallel_workers_per_gather = 0" \
+				"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) $sqll" |
+				grep -E 'LedgerScan|Ledger Filter|Columns:|Segments|Rows Selected|Blocks Decompressed' |
+				sed 's/^ */    /'
+		} >>"$WORK/explain.txt"
+	fi
+	add_result "$label" "$th" "$tl" ms "$tmin" "$ttext"
+}
+
+section_selective() {
+	selective_enabled || return 0
+	local since merchant issuer
+	# "the last 7 days": max(ts) - 7 days, computed once, a constant
+	since=$(psql_q "SELECT max(ts) - interval '7 days' FROM events_heap_idx")
+	# a busy merchant but not the giant: the 10th by events in those 7 days;
+	# a mid-size issuer: the 5th by events on the day
+	merchant=$(psql_q "SELECT merchant_id FROM events_heap_idx WHERE ts >= '$since'
+		GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 9 LIMIT 1")
+	issuer=$(psql_q "SELECT card_issuer FROM events_heap_idx WHERE $ONE_DAY AND card_issuer IS NOT NULL
+		GROUP BY 1 ORDER BY count(*) DESC, 1 OFFSET 4 LIMIT 1")
+	[[ "$merchant" =~ ^[0-9]+$ && -n "$issuer" ]] || die "no merchant or issuer for the selective queries"
+	issuer=${issuer//\'/\'\'}
+	log "selective and 7-day: events_heap_idx vs events_ledger (since '$since', merchant $merchant, issuer '$issuer')"
+	add_heading ""
+	add_heading "selective and 7-day queries: heap = events_heap_idx (btree indexes as above), ledger = events_ledger (raw);"
+	add_heading "each query run once untimed (warm), then median of $REPEAT in the same session; last 7 days = ts >= '$since'"
+	add_heading ""
+	selective_pair "merchant $merchant by day, 7 days (ms)" 1 ">= 1 (as heap btree)" \
+		"SELECT date_trunc('day', ts) AS day, count(*) AS events, sum(amount) AS amount, sum(fee) AS fee
+		 FROM {T} WHERE merchant_id = $merchant AND ts >= '$since'
+		 GROUP BY 1 ORDER BY 1"
+	selective_pair "issuer by status, 1 day (ms)" 1 ">= 1 (as heap btree)" \
+		"SELECT status, count(*) AS events, sum(amount) AS amount
+		 FROM {T} WHERE card_issuer = '$issuer' AND $ONE_DAY
+		 GROUP BY 1 ORDER BY 1"
+	selective_pair "not approved by day,status, 7 days (ms)" 5 ">= 5x faster" \
+		"SELECT date_trunc('day', ts) AS day, status, count(*) AS events, sum(amount) AS amount
+		 FROM {T} WHERE status <> 'approved' AND ts >= '$since'
+		 GROUP BY 1, 2 ORDER BY 1, 2"
+	selective_pair "attrs->>'country' by day, 7 days (ms)" 5 ">= 5x faster" \
+		"SELECT date_trunc('day', ts) AS day, attrs->>'country' AS country, count(*) AS events
+		 FROM {T} WHERE ts >= '$since'
+		 GROUP BY 1, 2 ORDER BY 1, 2"
+	selective_pair "full scan: by day,method, all rows (ms)" 3 ">= 3x faster" \
+		"SELECT date_trunc('day', ts) AS day, method, count(*) AS events, sum(amount) AS amount, sum(fee) AS fee
+		 FROM {T} GROUP BY 1, 2 ORDER BY 1, 2"
 }
 
 # ----------------------------------------------------------------- main ---
