@@ -30,7 +30,7 @@ PG_MODULE_MAGIC;
 bool		ledger_enable_compaction = true;
 int			ledger_compaction_naptime = 60;
 int			ledger_cache_size = 256 * 1024;
-int			ledger_compression_level = 3;
+int			ledger_compression_level = 1;
 int			ledger_max_compaction_workers = 2;
 bool		ledger_enable_custom_scan = true;
 int			ledger_segment_rows = LEDGER_SEGMENT_MAX_ROWS;
@@ -62,7 +62,7 @@ _PG_init(void)
 							"zstd compression level of new segments.",
 							NULL,
 							&ledger_compression_level,
-							3, 1, 19,
+							1, 1, 19,
 							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 

@@ -216,18 +216,44 @@ arena_copy(WriteLevel *level, const void *src, Size size)
 	Size		need = MAXALIGN(size);
 
 	if (size >= ARENA_LARGE_VALUE)
-		dst = MemoryContextAllocHuge(level->cxt, size);
+	{
+		MemoryContext old = MemoryContextSwitchTo(level->cxt);
+
+		dst = palloc_extended(size, MCXT_ALLOC_HUGE);
+		level->large = lappend(level->large, dst);
+		MemoryContextSwitchTo(old);
+	}
 	else
 	{
-		if (level->arena == NULL || level->arena_free < need)
+		while (level->arena == NULL || level->arena_free < need)
 		{
+			ArenaBlock *b;
+
+			/* the next kept block, when the level is being reused */
+			if (level->block_next < list_length(level->blocks))
+			{
+				b = list_nth(level->blocks, level->block_next++);
+				level->arena = b->data;
+				level->arena_free = b->size;
+				continue;
+			}
 			/* arena blocks grow, so a one-row transaction stays small */
 			level->arena_block = level->arena_block == 0 ? ARENA_BLOCK_MIN :
 				Min(level->arena_block * 2, ARENA_BLOCK_MAX);
 			while (level->arena_block < need)
 				level->arena_block *= 2;
-			level->arena = MemoryContextAlloc(level->cxt, level->arena_block);
-			level->arena_free = level->arena_block;
+			b = MemoryContextAlloc(level->cxt, sizeof(ArenaBlock));
+			b->size = level->arena_block;
+			b->data = MemoryContextAlloc(level->cxt, b->size);
+			{
+				MemoryContext old = MemoryContextSwitchTo(level->cxt);
+
+				level->blocks = lappend(level->blocks, b);
+				MemoryContextSwitchTo(old);
+			}
+			level->block_next = list_length(level->blocks);
+			level->arena = b->data;
+			level->arena_free = b->size;
 		}
 		dst = level->arena;
 		level->arena += need;
@@ -236,6 +262,28 @@ arena_copy(WriteLevel *level, const void *src, Size size)
 	memcpy(dst, src, size);
 	level->bytes += need;
 	return dst;
+}
+
+/*
+ * Empties a written, unpinned level for the next rows, keeping its arrays
+ * and arena blocks: a long COPY reuses the same memory for every segment
+ * instead of faulting fresh pages in.
+ */
+static void
+reuse_level(WriteState *state, WriteLevel *level)
+{
+	ListCell   *lc;
+
+	foreach(lc, level->large)
+		pfree(lfirst(lc));
+	list_free(level->large);
+	level->large = NIL;
+	level->nrows = 0;
+	level->bytes = 0;
+	level->arena = NULL;
+	level->arena_free = 0;
+	level->block_next = 0;
+	level->pseudo_base = state->next_pseudo;
 }
 
 /* copies one value of attribute att into the level, detoasted */
@@ -612,9 +660,14 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 		/* a full level becomes a segment now */
 		if (level->nrows >= ledger_segment_rows || level->bytes >= limit)
 		{
-			state->levels = level->next;
 			flush_level(rel, level);
-			write_release_level(level);
+			if (level->pins == 0)
+				reuse_level(state, level);
+			else
+			{
+				state->levels = level->next;
+				write_release_level(level);
+			}
 		}
 	}
 }

@@ -16,6 +16,13 @@
 #include "ledger/rollup.h"
 #include "utils/rel.h"
 
+/* a block of a level's arena */
+typedef struct ArenaBlock
+{
+	char	   *data;
+	Size		size;
+} ArenaBlock;
+
 /* buffered rows of one relation from one (subtransaction, relfilenode) */
 typedef struct WriteLevel
 {
@@ -34,7 +41,10 @@ typedef struct WriteLevel
 	int			pins;
 	char	   *arena;			/* current arena block */
 	Size		arena_free;
-	Size		arena_block;	/* size of the current arena block */
+	Size		arena_block;	/* size of the newest arena block */
+	List	   *blocks;			/* ArenaBlock *, kept for reuse */
+	int			block_next;		/* next kept block to take */
+	List	   *large;			/* values too large for the arena */
 	/* rollup ledgers: rows are groups folded under one command id */
 	LedgerGroupTable *groups;	/* NULL for a raw level */
 	CommandId	cid;
