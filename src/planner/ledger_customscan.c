@@ -213,11 +213,14 @@ ledger_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	cpath->methods = &ledger_path_methods;
 
 	/*
-	 * A parallel-aware version, for ledgers without unwritten rows.  Built
+	 * A parallel-aware version, for ledgers without unwritten rows and for
+	 * scans that are not selective: a selective scan reads little, and
+	 * workers would start without the leader's segment cache.  Built
 	 * before add_path, which may free a path it rejects.
 	 */
 	if (rel->consider_parallel && rel->lateral_relids == NULL &&
-		max_parallel_workers_per_gather > 0 && !LedgerWriteHasRows(rte->relid))
+		max_parallel_workers_per_gather > 0 && !LedgerWriteHasRows(rte->relid) &&
+		sel >= 0.02)
 	{
 		int			workers = compute_parallel_worker(rel, rel->pages, -1,
 													  max_parallel_workers_per_gather);
