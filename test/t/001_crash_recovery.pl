@@ -44,6 +44,16 @@ sub children_of
 	return @pids;
 }
 
+# the state letter of a process, or '' once it is gone
+sub proc_state
+{
+	my ($pid) = @_;
+	open(my $fh, '<', "/proc/$pid/stat") or return '';
+	my $stat = <$fh>;
+	close($fh);
+	return (defined $stat && $stat =~ /\)\s+(\S)/) ? $1 : '';
+}
+
 # waits until none of the given processes runs any more; returns the pids
 # still left as zombies after a while (an init that reaps slowly)
 sub wait_gone
@@ -53,7 +63,9 @@ sub wait_gone
 	foreach my $try (1 .. 300)
 	{
 		my @left = grep { -e "/proc/$_/stat" } @pids;
-		@zombies = grep { slurp_file("/proc/$_/stat") =~ /\)\s+Z/ } @left;
+		# a process may exit between the two looks: read without dying
+		@zombies = grep { proc_state($_) eq 'Z' } @left;
+		@left = grep { proc_state($_) ne '' } @left;
 		return () unless @left;
 		return @zombies if @zombies == @left && $try > 50;
 		select(undef, undef, undef, 0.1);
