@@ -555,6 +555,23 @@ group_start(LedgerRollupScan *rs, Cursor *c)
 	rs->have_group = true;
 }
 
+/* moves the heap's top cursor on, dropping it when it has no more rows */
+static void
+heap_advance_top(LedgerRollupScan *rs)
+{
+	Cursor	   *c = rs->heap[0];
+
+	if (cursor_advance(rs, c))
+		heap_sift_down(rs, 0);
+	else
+	{
+		cursor_close(c);
+		rs->heap[0] = rs->heap[--rs->nheap];
+		if (rs->nheap > 0)
+			heap_sift_down(rs, 0);
+	}
+}
+
 /* error context: which ledger's rows were being combined */
 static void
 rollup_error_context(void *arg)
@@ -596,17 +613,9 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 		/* the cursor whose row was passed through moves on now */
 		if (rs->advance_first != NULL)
 		{
-			c = rs->advance_first;
+			Assert(rs->advance_first == rs->heap[0]);
 			rs->advance_first = NULL;
-			if (cursor_advance(rs, c))
-				heap_sift_down(rs, 0);
-			else
-			{
-				cursor_close(c);
-				rs->heap[0] = rs->heap[--rs->nheap];
-				if (rs->nheap > 0)
-					heap_sift_down(rs, 0);
-			}
+			heap_advance_top(rs);
 		}
 
 		/* admit streaming segments the merge has reached */
@@ -682,17 +691,8 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 			}
 
 			/* move the cursor on */
-			if (c == NULL)
-				;
-			else if (cursor_advance(rs, c))
-				heap_sift_down(rs, 0);
-			else
-			{
-				cursor_close(c);
-				rs->heap[0] = rs->heap[--rs->nheap];
-				if (rs->nheap > 0)
-					heap_sift_down(rs, 0);
-			}
+			if (c != NULL)
+				heap_advance_top(rs);
 		}
 
 		if (emit)
