@@ -173,8 +173,8 @@ ledger_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 
 	relation = relation_open(rte->relid, NoLock);
 	natts = RelationGetDescr(relation)->natts;
+	rollup = LedgerRollupGet(relation) != NULL;		/* cached per backend */
 	relation_close(relation, NoLock);
-	rollup = LedgerConfigLoad(rte->relid) != NULL;
 
 	(void) ledger_qual_build_list(rel->baserestrictinfo, rel->relid, &pushed, NULL);
 	sel = pushed ? clauselist_selectivity(root, pushed, rel->relid, JOIN_INNER, NULL) : 1.0;

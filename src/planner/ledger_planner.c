@@ -26,6 +26,8 @@
 #include "optimizer/planner.h"
 #include "ledger/catalog.h"
 #include "ledger/planner.h"
+#include "ledger/rollup.h"
+#include "access/relation.h"
 #include "ledger/tableam.h"
 #include "ledger/write.h"
 #include "planner_internal.h"
@@ -115,6 +117,17 @@ ledger_planner(Query *parse, const char *query_string, int cursorOptions,
 	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
+/* true if relid is a rollup ledger (the cached spec, no catalog scan) */
+static bool
+is_rollup(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	bool		result = LedgerRollupGet(rel) != NULL;
+
+	relation_close(rel, NoLock);
+	return result;
+}
+
 /*
  * Removes partial paths of a ledger whose rows are partly unwritten, and
  * of rollup ledgers, whose rows merge across segments on read.
@@ -150,7 +163,7 @@ ledger_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 
 	if (rte->rtekind == RTE_RELATION && rel->partial_pathlist != NIL &&
 		LedgerIsLedgerRelid(rte->relid) &&
-		(LedgerWriteHasRows(rte->relid) || LedgerConfigLoad(rte->relid) != NULL))
+		(LedgerWriteHasRows(rte->relid) || is_rollup(rte->relid)))
 	{
 		/* keep only our own parallel-aware paths, which read no buffered rows */
 		List	   *keep = NIL;
