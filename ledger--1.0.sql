@@ -298,3 +298,145 @@ RETURNS void
 AS 'MODULE_PATHNAME', 'ledger_set_retention'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 GRANT EXECUTE ON FUNCTION ledger.set_retention(regclass, interval) TO PUBLIC;
+
+-- Idempotent ingestion -------------------------------------------------------
+--
+-- The key store holds one row per event key of every keyed ledger: the
+-- version applied last, when the event happened, a hash of its payload and,
+-- on rollup ledgers, its contribution (the rolled-up row it added), so a
+-- newer version or ledger.retract can take exactly that contribution back.
+-- Keyed by the ledger's oid, not its relfilenode: keys are logical and
+-- survive rewrites; TRUNCATE and DROP remove them.  Written and read only by
+-- the C code (src/upsert); PUBLIC has no privileges on it.
+
+CREATE TABLE ledger.key_store (
+	relid        oid NOT NULL,
+	key          text COLLATE "C",     -- NULL: an unkeyed row kept for min/max
+	version      bigint,               -- NULL: the ledger has no version column
+	event_time   timestamptz,          -- the event's time, for key retention
+	retracted    boolean NOT NULL,     -- ledger.retract took it back
+	superseded   boolean NOT NULL,     -- an older version was replaced
+	payload      bigint NOT NULL,      -- hash of the applied row's payload
+	group_hash   integer,              -- rollup ledgers with min/max: hash of
+	                                   -- the rollup key of the contribution
+	contribution bytea                 -- rollup ledgers: the rolled-up row
+);
+CREATE UNIQUE INDEX key_store_key_idx ON ledger.key_store (relid, key);
+CREATE INDEX key_store_group_idx ON ledger.key_store (relid, group_hash)
+	WHERE group_hash IS NOT NULL;
+CREATE INDEX key_store_superseded_idx ON ledger.key_store (relid)
+	WHERE superseded OR retracted;
+REVOKE ALL ON ledger.key_store FROM PUBLIC;
+
+-- Groups of min/max rollup ledgers that lost a contribution: their min and
+-- max are recomputed on read from the contributions the key store holds.
+CREATE TABLE ledger.key_dirty_group (
+	relid      oid NOT NULL,
+	group_hash integer NOT NULL
+);
+CREATE INDEX key_dirty_group_idx ON ledger.key_dirty_group (relid, group_hash);
+REVOKE ALL ON ledger.key_dirty_group FROM PUBLIC;
+
+-- Keys of raw ledgers (rollup ledgers name theirs in ledger.config) and the
+-- key retention of every keyed ledger.
+CREATE TABLE ledger.key_config (
+	relid          regclass PRIMARY KEY,
+	key_column     name,               -- raw ledgers only
+	version_column name,
+	retention      interval,           -- NULL: keys are kept forever
+	late_events    text NOT NULL DEFAULT 'accept'
+		CHECK (late_events IN ('accept', 'reject'))
+);
+REVOKE ALL ON ledger.key_config FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ledger.key_config', '');
+
+-- Consumer positions, committed in the same transaction as the data.
+CREATE TABLE ledger.offset_store (
+	source      text NOT NULL,
+	partition   integer NOT NULL,
+	last_offset bigint NOT NULL,
+	committed   timestamptz NOT NULL,
+	owner       oid NOT NULL,          -- role that committed it first
+	PRIMARY KEY (source, partition)
+);
+REVOKE ALL ON ledger.offset_store FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('ledger.offset_store', '');
+
+-- Makes key_column (and version_column) the idempotency key of a raw ledger.
+CREATE FUNCTION ledger.set_key(ledger regclass, key_column name,
+							   version_column name DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_set_key'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.set_key(regclass, name, name) TO PUBLIC;
+
+-- Forgets keys of events older than retention; late_events says what
+-- happens to an event that arrives older than that: 'accept' applies it
+-- without deduplication, 'reject' raises an error.
+CREATE FUNCTION ledger.set_key_retention(ledger regclass, retention interval,
+										 late_events text DEFAULT 'accept')
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_set_key_retention'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.set_key_retention(regclass, interval, text) TO PUBLIC;
+
+-- Applies one event: 'inserted', 'replaced', 'unchanged' or 'stale'.
+CREATE FUNCTION ledger.upsert(ledger regclass, "row" anyelement)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ledger_upsert'
+LANGUAGE C STRICT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.upsert(regclass, anyelement) TO PUBLIC;
+
+-- Applies an array of events; returns how many had each outcome.
+CREATE FUNCTION ledger.upsert_batch(ledger regclass, "rows" anyarray,
+									OUT inserted bigint, OUT replaced bigint,
+									OUT unchanged bigint, OUT stale bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ledger_upsert_batch'
+LANGUAGE C STRICT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.upsert_batch(regclass, anyarray) TO PUBLIC;
+
+-- Takes an event's contribution back; false if the key is unknown or was
+-- retracted already.  Replays of the key and version stay no-ops.
+CREATE FUNCTION ledger.retract(ledger regclass, key text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ledger_retract'
+LANGUAGE C STRICT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.retract(regclass, text) TO PUBLIC;
+
+-- Outcomes of keyed ingestion into a ledger by this session.
+CREATE FUNCTION ledger.ingest_counts(ledger regclass,
+									 OUT inserted bigint, OUT replaced bigint,
+									 OUT unchanged bigint, OUT stale bigint,
+									 OUT unkeyed bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'ledger_ingest_counts'
+LANGUAGE C STRICT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.ingest_counts(regclass) TO PUBLIC;
+
+-- Stores a consumer's position in the current transaction.
+CREATE FUNCTION ledger.commit_offset(source text, "partition" integer,
+									 last_offset bigint)
+RETURNS void
+AS 'MODULE_PATHNAME', 'ledger_commit_offset'
+LANGUAGE C STRICT VOLATILE;
+GRANT EXECUTE ON FUNCTION ledger.commit_offset(text, integer, bigint) TO PUBLIC;
+
+-- Consumer positions committed by the caller's roles (superusers: all).
+CREATE VIEW ledger.offsets WITH (security_barrier) AS
+SELECT o.source, o.partition, o.last_offset, o.committed
+FROM ledger.offset_store o
+WHERE pg_catalog.pg_has_role(o.owner, 'USAGE');
+GRANT SELECT ON ledger.offsets TO PUBLIC;
+
+-- Keys stored and their state, per keyed ledger the caller may SELECT.
+CREATE VIEW ledger.keys WITH (security_barrier) AS
+SELECT k.relid::regclass AS ledger,
+	   count(*) FILTER (WHERE k.key IS NOT NULL) AS keys,
+	   count(*) FILTER (WHERE k.retracted) AS retracted,
+	   count(*) FILTER (WHERE k.superseded) AS superseded,
+	   min(k.event_time) AS oldest_event
+FROM ledger.key_store k
+WHERE pg_catalog.has_table_privilege(k.relid, 'SELECT')
+GROUP BY k.relid;
+GRANT SELECT ON ledger.keys TO PUBLIC;

@@ -35,6 +35,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "ledger/catalog.h"
+#include "catalog_internal.h"
 #include "ledger/rollup.h"
 #include "ledger/store.h"
 #include "ledger/tableam.h"
@@ -146,11 +147,12 @@ LedgerConfigDelete(Oid relid)
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	table_close(cfgrel, NoLock);
+	LedgerKeyConfigDelete(relid);
 }
 
 /* runs an SPI command as the owner of ledger.config */
-static void
-spi_as_owner(const char *sql, int nargs, Oid *argtypes, Datum *args,
+void
+LedgerCatalogExecAsOwner(const char *sql, int nargs, Oid *argtypes, Datum *args,
 			 const char *nulls)
 {
 	Oid			save_userid;
@@ -449,10 +451,10 @@ ledger_set_rollup(PG_FUNCTION_ARGS)
 			rollup_error(rel, ERRCODE_INVALID_PARAMETER_VALUE,
 						 "the version column must not also be the time, key or a metric column",
 						 "Name a separate column, such as a bigint version, as version_column.");
-		if (!OidIsValid(lookup_type_cache(vatt->atttypid, TYPECACHE_CMP_PROC)->cmp_proc))
-			rollup_error(rel, ERRCODE_UNDEFINED_FUNCTION,
-						 "the version column's type has no ordering",
-						 "Use an integer or timestamp version column.");
+		if (!LedgerKeyVersionTypeOk(vatt->atttypid))
+			rollup_error(rel, ERRCODE_DATATYPE_MISMATCH,
+						 "the version column must be of an integer, timestamp or date type",
+						 "Use a bigint (or smallint, integer, timestamptz, timestamp, date) version column.");
 	}
 
 	/* every other column is a dimension: it needs equality and hashing */
@@ -513,7 +515,7 @@ ledger_set_rollup(PG_FUNCTION_ARGS)
 		args[6] = PG_ARGISNULL(6) ? (Datum) 0 : PG_GETARG_DATUM(6);
 		nulls[5] = PG_ARGISNULL(5) ? 'n' : ' ';
 		nulls[6] = PG_ARGISNULL(6) ? 'n' : ' ';
-		spi_as_owner("INSERT INTO ledger.config AS c VALUES ($1::oid::regclass, $2, $3, $4, $5, $6, $7) "
+		LedgerCatalogExecAsOwner("INSERT INTO ledger.config AS c VALUES ($1::oid::regclass, $2, $3, $4, $5, $6, $7) "
 					 "ON CONFLICT (relid) DO UPDATE SET time_column = $2, granularity = $3, "
 					 "time_zone = $4, metrics = $5, key_column = $6, version_column = $7",
 					 Natts_config, argtypes, args, nulls);
@@ -578,7 +580,7 @@ rename_config_column(Oid relid, const char *oldname, const char *newname)
 	args[0] = ObjectIdGetDatum(relid);
 	args[1] = CStringGetTextDatum(oldname);
 	args[2] = CStringGetTextDatum(newname);
-	spi_as_owner("UPDATE ledger.config SET "
+	LedgerCatalogExecAsOwner("UPDATE ledger.config SET "
 				 "time_column = CASE WHEN time_column = $2 THEN $3::name ELSE time_column END, "
 				 "key_column = CASE WHEN key_column = $2 THEN $3::name ELSE key_column END, "
 				 "version_column = CASE WHEN version_column = $2 THEN $3::name ELSE version_column END, "
@@ -619,7 +621,10 @@ LedgerConfigBeforeDDL(Node *parsetree)
 		if (stmt->renameType != OBJECT_COLUMN || stmt->relation == NULL)
 			return;
 		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-		if (!OidIsValid(relid) || (cfg = LedgerConfigLoad(relid)) == NULL)
+		if (!OidIsValid(relid))
+			return;
+		LedgerKeyConfigRename(relid, stmt->subname, stmt->newname);
+		if ((cfg = LedgerConfigLoad(relid)) == NULL)
 			return;
 		if (configured_column(cfg, stmt->subname))
 			rename_config_column(relid, stmt->subname, stmt->newname);
@@ -632,7 +637,10 @@ LedgerConfigBeforeDDL(Node *parsetree)
 		ListCell   *lc;
 
 		relid = RangeVarGetRelid(stmt->relation, NoLock, true);
-		if (!OidIsValid(relid) || (cfg = LedgerConfigLoad(relid)) == NULL)
+		if (!OidIsValid(relid))
+			return;
+		LedgerKeyConfigBeforeAlter(relid, stmt);
+		if ((cfg = LedgerConfigLoad(relid)) == NULL)
 			return;
 		foreach(lc, stmt->cmds)
 		{

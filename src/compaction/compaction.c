@@ -47,6 +47,7 @@
 #include "ledger/scan.h"
 #include "ledger/store.h"
 #include "ledger/tableam.h"
+#include "ledger/upsert.h"
 #include "ledger/write.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -730,6 +731,9 @@ LedgerCompact(Oid relid, bool full, bool nowait, LedgerCompactionResult *res)
 		}
 	}
 	CommandCounterIncrement();
+
+	/* keys of events older than the key retention are forgotten */
+	res->keys_expired = LedgerKeyStoreExpire(rel);
 
 	UnregisterSnapshot(snapshot);
 	SetUserIdAndSecContext(save_userid, save_sec);

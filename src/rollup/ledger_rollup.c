@@ -796,6 +796,78 @@ LedgerRollupCombine(LedgerRollup *r, Datum **acc, bool **acc_null, int ra,
 	}
 }
 
+/* -x for a sum or count metric of base type typid; overflow is an error */
+static Datum
+negate_metric(Oid typid, Datum d)
+{
+	switch (typid)
+	{
+		case INT8OID:
+		case CASHOID:
+			if (DatumGetInt64(d) == PG_INT64_MIN)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("metric out of range while retracting a contribution")));
+			return Int64GetDatum(-DatumGetInt64(d));
+		case INT4OID:
+			if (DatumGetInt32(d) == PG_INT32_MIN)
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("metric out of range while retracting a contribution")));
+			return Int32GetDatum(-DatumGetInt32(d));
+		case INT2OID:
+			return Int16GetDatum(-DatumGetInt16(d));
+		case FLOAT8OID:
+			return Float8GetDatum(-DatumGetFloat8(d));
+		case FLOAT4OID:
+			return Float4GetDatum(-DatumGetFloat4(d));
+		case NUMERICOID:
+			return DirectFunctionCall1(numeric_uminus, d);
+		default:
+			elog(ERROR, "cannot negate a metric of type %u", typid);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * Turns a prepared row into the row that takes its contribution back:
+ * sum and count metrics negated, min and max NULL (they are recomputed
+ * from the key store, see src/upsert).  Values are allocated in
+ * CurrentMemoryContext.
+ */
+void
+LedgerRollupNegate(LedgerRollup *r, Datum *values, bool *isnull)
+{
+	for (int i = 0; i < r->natts; i++)
+	{
+		switch (r->roles[i])
+		{
+			case LEDGER_ROLE_SUM:
+			case LEDGER_ROLE_COUNT:
+				if (!isnull[i])
+					values[i] = negate_metric(r->basetype[i], values[i]);
+				break;
+			case LEDGER_ROLE_MIN:
+			case LEDGER_ROLE_MAX:
+				values[i] = (Datum) 0;
+				isnull[i] = true;
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* true if the spec has a min or max metric */
+bool
+LedgerRollupHasMinMax(LedgerRollup *r)
+{
+	for (int i = 0; i < r->natts; i++)
+		if (r->roles[i] == LEDGER_ROLE_MIN || r->roles[i] == LEDGER_ROLE_MAX)
+			return true;
+	return false;
+}
+
 /* an empty group table allocating in cxt */
 LedgerGroupTable *
 LedgerGroupTableCreate(int natts, MemoryContext cxt)

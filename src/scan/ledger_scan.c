@@ -30,6 +30,7 @@
 #include "utils/snapmgr.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "ledger/upsert.h"
 #include "scan_internal.h"
 
 static void close_segment(LedgerReader *r);
@@ -68,6 +69,16 @@ reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
 	r->block = -1;
 	r->last_events = -1;
 	LedgerBlobCacheReaderBegin();
+
+	/* a raw keyed ledger hides rows whose key was replaced or retracted */
+	r->keyfilter = LedgerKeyFilterBegin(rel, snapshot);
+	if (r->keyfilter != NULL)
+	{
+		LedgerKeyFilterColumns(r->keyfilter, &r->key_att, &r->version_att);
+		r->wanted[r->key_att - 1] = true;
+		if (r->version_att)
+			r->wanted[r->version_att - 1] = true;
+	}
 
 	MemoryContextSwitchTo(old);
 	return r;
@@ -461,6 +472,26 @@ store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 	slot->tts_tableOid = RelationGetRelid(r->rel);
 }
 
+/* false if the key filter hides the row in slot's arrays */
+static inline bool
+row_live(LedgerReader *r, TupleTableSlot *slot)
+{
+	int			k,
+				v;
+
+	if (r->keyfilter == NULL || r->physical)
+		return true;
+	k = r->key_att - 1;
+	v = r->version_att - 1;
+	if (k >= slot->tts_tupleDescriptor->natts ||
+		v >= slot->tts_tupleDescriptor->natts)
+		return true;
+	return LedgerKeyFilterRowLive(r->keyfilter,
+								  slot->tts_values[k], slot->tts_isnull[k],
+								  v >= 0 ? slot->tts_values[v] : (Datum) 0,
+								  v >= 0 ? slot->tts_isnull[v] : true);
+}
+
 /* stores the next row in slot (virtual); false at the end */
 bool
 LedgerReaderNext(LedgerReader *r, TupleTableSlot *slot)
@@ -531,6 +562,11 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 					else
 						fill_missing(slot, i);
 				}
+				if (!row_live(r, slot))
+				{
+					r->row++;
+					continue;
+				}
 				ExecStoreVirtualTuple(slot);
 				LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);
 				slot->tts_tableOid = RelationGetRelid(r->rel);
@@ -576,6 +612,11 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 			{
 				r->last_events = -1;
 				store_buffered(r, run, r->run_row++, slot);
+				if (!row_live(r, slot))
+				{
+					ExecClearTuple(slot);
+					continue;
+				}
 				r->returned++;
 				return true;
 			}

@@ -30,6 +30,7 @@
 #include "access/parallel.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "ledger/upsert.h"
 #include "scan_internal.h"
 #include "utils/date.h"
 #include "utils/datum.h"
@@ -94,6 +95,10 @@ struct LedgerRollupScan
 	Cursor	   *advance_first;	/* passed its row through: move it on first */
 	ItemPointerData emitted_tid;
 	ItemPointerData gtid;
+
+	/* keyed ledgers with min/max: groups that lost a contribution */
+	LedgerKeyMinMax *minmax;	/* NULL if none */
+	MemoryContext fixcxt;		/* recomputed values of the returned row */
 };
 
 static void cursor_close(Cursor *c);
@@ -398,6 +403,10 @@ scan_rollup_begin(LedgerReader *r, LedgerRollup *rollup)
 	rs->cxt = cxt;
 	rs->pending = palloc(sizeof(Cursor *) * nsources);
 	rs->heap = palloc(sizeof(Cursor *) * (nsources + 64));
+	rs->minmax = LedgerKeyMinMaxBegin(r->rel, rollup, r->snapshot);
+	if (rs->minmax != NULL)
+		rs->fixcxt = AllocSetContextCreate(cxt, "ledger min/max row",
+										   ALLOCSET_SMALL_SIZES);
 
 	for (int k = 0; k < 2; k++)
 	{
@@ -598,6 +607,20 @@ scan_rollup_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 	return result;
 }
 
+/* recomputes min/max of a returned group that lost a contribution */
+static void
+fix_minmax(LedgerRollupScan *rs, TupleTableSlot *slot)
+{
+	MemoryContext old;
+
+	if (rs->minmax == NULL)
+		return;
+	MemoryContextReset(rs->fixcxt);
+	old = MemoryContextSwitchTo(rs->fixcxt);
+	LedgerKeyMinMaxFix(rs->minmax, slot->tts_values, slot->tts_isnull);
+	MemoryContextSwitchTo(old);
+}
+
 /* the merge behind scan_rollup_next */
 static bool
 merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
@@ -638,6 +661,7 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 			ExecClearTuple(slot);
 			memcpy(slot->tts_values, c->vals, sizeof(Datum) * rs->natts);
 			memcpy(slot->tts_isnull, c->nulls, sizeof(bool) * rs->natts);
+			fix_minmax(rs, slot);
 			ExecStoreVirtualTuple(slot);
 			slot->tts_tableOid = RelationGetRelid(rs->r->rel);
 			slot->tts_tid = c->tid;
@@ -700,6 +724,7 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 			ExecClearTuple(slot);
 			memcpy(slot->tts_values, rs->gvals[done], sizeof(Datum) * rs->natts);
 			memcpy(slot->tts_isnull, rs->gnulls[done], sizeof(bool) * rs->natts);
+			fix_minmax(rs, slot);
 			ExecStoreVirtualTuple(slot);
 			slot->tts_tableOid = RelationGetRelid(rs->r->rel);
 			slot->tts_tid = rs->emitted_tid;

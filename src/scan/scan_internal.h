@@ -83,6 +83,11 @@ struct LedgerReader
 	uint32	   *cand;			/* candidate rows of the segment, or NULL */
 	int			ncand;
 	int			cand_pos;
+
+	/* raw keyed ledgers: rows whose key was replaced or retracted */
+	struct LedgerKeyFilter *keyfilter;	/* NULL if none */
+	AttrNumber	key_att;
+	AttrNumber	version_att;
 };
 
 /* three-valued answer of zone maps */

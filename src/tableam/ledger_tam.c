@@ -38,6 +38,7 @@
 #include "ledger/scan.h"
 #include "ledger/store.h"
 #include "ledger/tableam.h"
+#include "ledger/upsert.h"
 #include "ledger/write.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
@@ -409,7 +410,10 @@ ledger_tam_relation_set_new_filenode(Relation rel, const RelFileNode *newrnode,
 	/* a TRUNCATE: the old relfilenode's segments disappear at commit */
 	if (OidIsValid(rel->rd_node.relNode) &&
 		rel->rd_node.relNode != newrnode->relNode)
+	{
 		LedgerStoreDropStorage(rel->rd_node.relNode);
+		LedgerKeyStoreClear(RelationGetRelid(rel));
+	}
 
 	*freezeXid = RecentXmin;
 	*minmulti = GetOldestMultiXactId();
@@ -424,6 +428,7 @@ ledger_tam_relation_nontransactional_truncate(Relation rel)
 {
 	LedgerWriteForget(RelationGetRelid(rel));
 	LedgerStoreDropStorage(rel->rd_node.relNode);
+	LedgerKeyStoreClear(RelationGetRelid(rel));
 }
 
 /* moves rel to a new relfilenode (ALTER TABLE SET TABLESPACE) */

@@ -29,6 +29,7 @@
 #include "ledger/catalog.h"
 #include "ledger/store.h"
 #include "ledger/tableam.h"
+#include "ledger/upsert.h"
 #include "ledger/write.h"
 #include "utils/acl.h"
 #include "utils/rel.h"
@@ -65,6 +66,7 @@ ledger_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				ReleaseSysCache(tup);
 				LedgerWriteForget(objectId);
 				LedgerStoreDropStorage(storage);
+				LedgerKeyStoreClear(objectId);
 				LedgerConfigDelete(objectId);
 				return;
 			}

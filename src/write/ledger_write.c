@@ -38,6 +38,7 @@
 #include "ledger/ledger.h"
 #include "ledger/segment.h"
 #include "ledger/store.h"
+#include "ledger/upsert.h"
 #include "ledger/write.h"
 #include "ledger/rollup.h"
 #include "write_internal.h"
@@ -370,8 +371,8 @@ LedgerTimeColumn(Relation rel)
 }
 
 /* a time column value as a timestamp for segment time ranges */
-static TimestampTz
-time_value(Oid typid, Datum d)
+TimestampTz
+LedgerTimeValue(Oid typid, Datum d)
 {
 	if (typid == DATEOID)
 	{
@@ -439,7 +440,7 @@ write_segment(Relation rel, int natts, Datum **values, bool **isnull,
 
 				if (isnull[i][r])
 					continue;
-				t = time_value(getBaseType(att->atttypid), values[i][r]);
+				t = LedgerTimeValue(getBaseType(att->atttypid), values[i][r]);
 				if (!info.time_valid || t < info.time_min)
 					info.time_min = t;
 				if (!info.time_valid || t > info.time_max)
@@ -598,6 +599,7 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 	Size		limit = (Size) ledger_write_buffer_size * 1024;
 	WriteLevel *level;
 	LedgerRollup *rollup;
+	LedgerKeySpec *keyspec;
 
 	if (rel->rd_rel->relpersistence != RELPERSISTENCE_PERMANENT)
 		ereport(ERROR,
@@ -605,6 +607,41 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 				 errmsg("ledger tables must be permanent")));
 
 	rollup = LedgerRollupGet(rel);
+
+	/* a keyed ledger: apply each key at most once */
+	keyspec = LedgerKeyGet(rel);
+	if (keyspec != NULL)
+	{
+		bool	   *apply = palloc(sizeof(bool) * Max(nslots, 1));
+		List	   *retractions = NIL;
+		TupleTableSlot **keep = palloc(sizeof(TupleTableSlot *) * Max(nslots, 1));
+		int			nkeep = 0;
+		ListCell   *lc;
+
+		LedgerKeyApply(rel, keyspec, slots, nslots, apply, &retractions);
+		foreach(lc, retractions)
+		{
+			LedgerRetraction *r = lfirst(lc);
+
+			write_rollup_add_prepared(rel, state, rollup, r->values, r->isnull,
+									  r->events, cid);
+		}
+		for (int s = 0; s < nslots; s++)
+		{
+			if (apply[s])
+				keep[nkeep++] = slots[s];
+			else
+			{
+				/* not stored: a TID no row has */
+				slots[s]->tts_tableOid = RelationGetRelid(rel);
+				LedgerRowNumberToTid((int64) LEDGER_PSEUDO_BLOCK_BASE * MaxHeapTuplesPerPage +
+									 LEDGER_PSEUDO_NONE, &slots[s]->tts_tid);
+			}
+		}
+		slots = keep;
+		nslots = nkeep;
+	}
+
 	if (rollup != NULL)
 	{
 		write_rollup_insert(rel, state, rollup, slots, nslots, cid);
@@ -670,6 +707,23 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 			}
 		}
 	}
+}
+
+/*
+ * Takes back a contribution of a rollup ledger: folds the negated,
+ * prepared row (see LedgerRollupNegate) standing for "events" (< 0) events
+ * into rel's buffer as command cid.
+ */
+void
+LedgerWriteRetract(Relation rel, Datum *values, bool *isnull, int64 events,
+				   CommandId cid)
+{
+	LedgerRollup *rollup = LedgerRollupGet(rel);
+
+	if (rollup == NULL)
+		elog(ERROR, "retracting a contribution from a raw ledger");
+	write_rollup_add_prepared(rel, get_state(RelationGetRelid(rel), true),
+							  rollup, values, isnull, events, cid);
 }
 
 /* writes rel's rows buffered by the current subtransaction as segments */

@@ -54,6 +54,55 @@ sync_level(WriteLevel *level)
 	level->bytes = gt->bytes;
 }
 
+/* rel's rollup level for command cid of the current subtransaction */
+static WriteLevel *
+current_rollup_level(Relation rel, WriteState *state, LedgerRollup *rollup,
+					 CommandId cid)
+{
+	WriteLevel *level = state->levels;
+	int			natts = RelationGetDescr(rel)->natts;
+
+	if (level == NULL || level->groups == NULL ||
+		level->subid != GetCurrentSubTransactionId() ||
+		level->storage != rel->rd_node.relNode || level->cid != cid ||
+		level->generation != rollup->generation || level->natts != natts)
+	{
+		level = write_new_level(rel, state);
+		level->groups = LedgerGroupTableCreate(natts, level->cxt);
+		level->cid = cid;
+		level->generation = rollup->generation;
+		level->next = state->levels;
+		state->levels = level;
+		sync_level(level);
+	}
+	return level;
+}
+
+/*
+ * Folds a prepared, detoasted row standing for "events" events (negative:
+ * a contribution taken back) into rel's current rollup level.
+ */
+void
+write_rollup_add_prepared(Relation rel, WriteState *state, LedgerRollup *rollup,
+						  Datum *values, bool *isnull, int64 events,
+						  CommandId cid)
+{
+	WriteLevel *level = current_rollup_level(rel, state, rollup, cid);
+	Size		limit = (Size) ledger_write_buffer_size * 1024;
+	int			g;
+
+	g = LedgerGroupTableAdd(level->groups, rollup, values, isnull, events);
+	if (g >= level->nrows)
+		state->next_pseudo = Max(state->next_pseudo, level->pseudo_base + g + 1);
+	sync_level(level);
+	if (level->nrows >= ledger_segment_rows || level->bytes >= limit)
+	{
+		state->levels = level->next;
+		write_rollup_flush(rel, rollup, list_make1(level), cid);
+		write_release_level(level);
+	}
+}
+
 /* folds rows into rel's current rollup level */
 void
 write_rollup_insert(Relation rel, WriteState *state, LedgerRollup *rollup,
@@ -61,7 +110,6 @@ write_rollup_insert(Relation rel, WriteState *state, LedgerRollup *rollup,
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	int			natts = tupdesc->natts;
-	SubTransactionId subid = GetCurrentSubTransactionId();
 	Size		limit = (Size) ledger_write_buffer_size * 1024;
 	MemoryContext tmpcxt,
 				old;
@@ -74,22 +122,9 @@ write_rollup_insert(Relation rel, WriteState *state, LedgerRollup *rollup,
 	for (int s = 0; s < nslots; s++)
 	{
 		TupleTableSlot *slot = slots[s];
-		WriteLevel *level = state->levels;
+		WriteLevel *level = current_rollup_level(rel, state, rollup, cid);
 		int64		events;
 		int			g;
-
-		if (level == NULL || level->groups == NULL || level->subid != subid ||
-			level->storage != rel->rd_node.relNode || level->cid != cid ||
-			level->generation != rollup->generation || level->natts != natts)
-		{
-			level = write_new_level(rel, state);
-			level->groups = LedgerGroupTableCreate(natts, level->cxt);
-			level->cid = cid;
-			level->generation = rollup->generation;
-			level->next = state->levels;
-			state->levels = level;
-			sync_level(level);
-		}
 
 		slot_getallattrs(slot);
 		old = MemoryContextSwitchTo(tmpcxt);

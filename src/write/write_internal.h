@@ -73,6 +73,10 @@ extern int64 write_segment(Relation rel, int natts, Datum **values,
 extern void write_rollup_insert(Relation rel, WriteState *state,
 								LedgerRollup *rollup, TupleTableSlot **slots,
 								int nslots, CommandId cid);
+extern void write_rollup_add_prepared(Relation rel, WriteState *state,
+									  LedgerRollup *rollup, Datum *values,
+									  bool *isnull, int64 events,
+									  CommandId cid);
 extern void write_rollup_flush(Relation rel, LedgerRollup *rollup,
 							   List *levels, CommandId stamp);
 

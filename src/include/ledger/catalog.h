@@ -37,10 +37,31 @@ typedef struct LedgerConfig
 	char	   *version_column; /* NULL if none */
 } LedgerConfig;
 
+/*
+ * One row of ledger.key_config: the key of a raw ledger (ledger.set_key;
+ * rollup ledgers name theirs in ledger.config) and the key retention of
+ * any keyed ledger (ledger.set_key_retention).
+ */
+typedef struct LedgerKeyConfig
+{
+	Oid			relid;
+	char	   *key_column;		/* raw ledgers; NULL for rollup ledgers */
+	char	   *version_column; /* NULL if none */
+	bool		has_retention;
+	Interval	retention;		/* keys of older events are forgotten */
+	bool		reject_late;	/* events older than that: error, else accepted */
+} LedgerKeyConfig;
+
+/* relid's row of ledger.key_config, or NULL */
+extern LedgerKeyConfig *LedgerKeyConfigLoad(Oid relid);
+
+/* true if typid can be a version column (integers, timestamps, date) */
+extern bool LedgerKeyVersionTypeOk(Oid typid);
+
 /* the configuration of relid, or NULL for a raw ledger */
 extern LedgerConfig *LedgerConfigLoad(Oid relid);
 
-/* removes relid's configuration (the ledger is being dropped) */
+/* removes relid's configuration, key config included (ledger dropped) */
 extern void LedgerConfigDelete(Oid relid);
 
 /* keeps the configuration in step with a DDL command about to run */

@@ -40,6 +40,7 @@ typedef struct LedgerCompactionResult
 	int64		rows_out;
 	int64		bytes_in;
 	int64		bytes_out;
+	int64		keys_expired;	/* key store rows past the key retention */
 } LedgerCompactionResult;
 
 /*

@@ -146,6 +146,16 @@ extern void LedgerRollupCombine(LedgerRollup *rollup,
 								MemoryContext cxt);
 
 /*
+ * Turns a prepared row into the row taking its contribution back: sum and
+ * count metrics negated (overflow is an error), min and max set to NULL.
+ */
+extern void LedgerRollupNegate(LedgerRollup *rollup, Datum *values,
+							   bool *isnull);
+
+/* true if the spec has a min or max metric */
+extern bool LedgerRollupHasMinMax(LedgerRollup *rollup);
+
+/*
  * An in-memory table of groups keyed by rollup key: column-major arrays
  * of prepared rows, one per key, with metrics combined and the number of
  * events each stands for.  Used by the write buffer and by merge-on-read.

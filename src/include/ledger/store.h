@@ -129,6 +129,9 @@ extern int64 LedgerStoreTableSize(Relation rel);
  */
 #define LEDGER_PSEUDO_BLOCK_BASE	((BlockNumber) 0xF0000000)
 
+/* pseudo row number of rows a keyed ledger did not store (replays) */
+#define LEDGER_PSEUDO_NONE			(((int64) 0x0FFFFFFE) * MaxHeapTuplesPerPage)
+
 /* row number <-> TID, offsets 1..MaxHeapTuplesPerPage */
 extern void LedgerRowNumberToTid(int64 rownum, ItemPointer tid);
 extern int64 LedgerTidToRowNumber(ItemPointer tid);

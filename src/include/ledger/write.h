@@ -25,6 +25,7 @@
 #include "nodes/pg_list.h"
 #include "storage/itemptr.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
 
 /* a run of buffered rows visible to a reader (column-major arrays) */
 typedef struct LedgerBufferedRows
@@ -44,6 +45,13 @@ extern void LedgerWriteInit(void);
 /* buffers nslots rows for rel, inserted by command cid; sets their TIDs */
 extern void LedgerWriteInsert(Relation rel, TupleTableSlot **slots,
 							  int nslots, CommandId cid);
+
+/*
+ * Takes back a contribution of a rollup ledger: folds the negated,
+ * prepared row standing for "events" (< 0) events into rel's buffer.
+ */
+extern void LedgerWriteRetract(Relation rel, Datum *values, bool *isnull,
+							   int64 events, CommandId cid);
 
 /* writes rel's rows buffered by the current subtransaction as segments */
 extern void LedgerWriteFlush(Relation rel);
@@ -76,6 +84,9 @@ extern bool LedgerWriteFindPseudo(Relation rel, ItemPointer tid,
 
 /* the ledger's time column for segment time ranges, or 0 */
 extern AttrNumber LedgerTimeColumn(Relation rel);
+
+/* a value of a time column of base type typid as a timestamp */
+extern TimestampTz LedgerTimeValue(Oid typid, Datum d);
 
 /* --- segment builder (ledger_write_builder.c), used by compaction --- */
 
