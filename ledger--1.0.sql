@@ -138,29 +138,7 @@ AS 'MODULE_PATHNAME', 'ledger_set_rollup'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 GRANT EXECUTE ON FUNCTION ledger.set_rollup(regclass, name, interval, jsonb, text, name, name) TO PUBLIC;
 
--- Each ledger's configuration, for ledgers the caller may SELECT.
-CREATE VIEW ledger.tables WITH (security_barrier) AS
-SELECT c.oid::regclass AS ledger,
-	   (cfg.relid IS NOT NULL) AS rollup,
-	   cfg.time_column,
-	   cfg.granularity,
-	   cfg.time_zone,
-	   cfg.metrics,
-	   cfg.key_column,
-	   cfg.version_column,
-	   CASE WHEN cfg.relid IS NULL THEN NULL ELSE
-	   (SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum)
-		  FROM pg_catalog.pg_attribute a
-		 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-		   AND a.attname <> cfg.time_column
-		   AND NOT cfg.metrics ? a.attname::text
-		   AND a.attname IS DISTINCT FROM cfg.key_column
-		   AND a.attname IS DISTINCT FROM cfg.version_column) END AS dimensions
-FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_am am ON am.oid = c.relam AND am.amname = 'ledger'
-LEFT JOIN ledger.config cfg ON cfg.relid = c.oid
-WHERE c.relkind = 'r' AND pg_catalog.has_table_privilege(c.oid, 'SELECT');
-GRANT SELECT ON ledger.tables TO PUBLIC;
+
 
 -- Rows ingested and stored, rollup ratio, segments and bytes of a ledger.
 CREATE FUNCTION ledger.stats(ledger regclass,
@@ -349,6 +327,34 @@ CREATE TABLE ledger.key_config (
 );
 REVOKE ALL ON ledger.key_config FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ledger.key_config', '');
+
+-- Each ledger's configuration, for ledgers the caller may SELECT.
+CREATE VIEW ledger.tables WITH (security_barrier) AS
+SELECT c.oid::regclass AS ledger,
+	   (cfg.relid IS NOT NULL) AS rollup,
+	   cfg.time_column,
+	   cfg.granularity,
+	   cfg.time_zone,
+	   cfg.metrics,
+	   COALESCE(cfg.key_column, kc.key_column) AS key_column,
+	   CASE WHEN cfg.relid IS NOT NULL THEN cfg.version_column
+			ELSE kc.version_column END AS version_column,
+	   kc.retention AS key_retention,
+	   kc.late_events,
+	   CASE WHEN cfg.relid IS NULL THEN NULL ELSE
+	   (SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum)
+		  FROM pg_catalog.pg_attribute a
+		 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		   AND a.attname <> cfg.time_column
+		   AND NOT cfg.metrics ? a.attname::text
+		   AND a.attname IS DISTINCT FROM cfg.key_column
+		   AND a.attname IS DISTINCT FROM cfg.version_column) END AS dimensions
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_am am ON am.oid = c.relam AND am.amname = 'ledger'
+LEFT JOIN ledger.config cfg ON cfg.relid = c.oid
+LEFT JOIN ledger.key_config kc ON kc.relid = c.oid
+WHERE c.relkind = 'r' AND pg_catalog.has_table_privilege(c.oid, 'SELECT');
+GRANT SELECT ON ledger.tables TO PUBLIC;
 
 -- Consumer positions, committed in the same transaction as the data.
 CREATE TABLE ledger.offset_store (

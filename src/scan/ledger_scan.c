@@ -67,7 +67,7 @@ reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
 	r->values = palloc0(sizeof(Datum *) * Max(r->natts, 1));
 	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
 	r->block = -1;
-	r->last_events = -1;
+	r->last_events = EVENTS_NONE;
 	LedgerBlobCacheReaderBegin();
 
 	/* a raw keyed ledger hides rows whose key was replaced or retracted */
@@ -145,7 +145,7 @@ LedgerReaderBeginSegments(Relation rel, Snapshot snapshot,
 int64
 LedgerReaderLastEvents(LedgerReader *r)
 {
-	return r->last_events >= 0 ? r->last_events : 1;
+	return r->last_events != EVENTS_NONE ? r->last_events : 1;
 }
 
 /* a reader of the physical rows of some segments only */
@@ -570,7 +570,7 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 				ExecStoreVirtualTuple(slot);
 				LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);
 				slot->tts_tableOid = RelationGetRelid(r->rel);
-				r->last_events = r->events_reader ? r->events[idx] : -1;
+				r->last_events = r->events_reader ? r->events[idx] : EVENTS_NONE;
 				r->row++;
 				r->returned++;
 				return true;
@@ -610,7 +610,7 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 
 			if (r->run_row < run->nrows)
 			{
-				r->last_events = -1;
+				r->last_events = EVENTS_NONE;
 				store_buffered(r, run, r->run_row++, slot);
 				if (!row_live(r, slot))
 				{

@@ -198,7 +198,7 @@ cursor_advance(LedgerRollupScan *rs, Cursor *c)
 		old = MemoryContextSwitchTo(c->rowcxt);
 		events = LedgerRollupPrepareRow(rs->rollup, c->vals, c->nulls);
 		MemoryContextSwitchTo(old);
-		c->events = c->sub->last_events >= 0 ? c->sub->last_events : events;
+		c->events = c->sub->last_events != EVENTS_NONE ? c->sub->last_events : events;
 		c->tid = c->slot->tts_tid;
 		return true;
 	}
@@ -269,7 +269,7 @@ fold_segment(LedgerRollupScan *rs, LedgerSegmentMeta *meta)
 													slot->tts_isnull);
 
 		MemoryContextSwitchTo(old);
-		if (sub->last_events >= 0)
+		if (sub->last_events != EVENTS_NONE)
 			events = sub->last_events;
 		LedgerGroupTableAdd(c->gt, rs->rollup, slot->tts_values,
 							slot->tts_isnull, events);

@@ -21,6 +21,9 @@
 
 typedef struct LedgerRollupScan LedgerRollupScan;
 
+/* last_events of a row without a stored event count */
+#define EVENTS_NONE		PG_INT64_MIN
+
 struct LedgerReader
 {
 	Relation	rel;
@@ -69,7 +72,8 @@ struct LedgerReader
 	bool		read_events;
 	LedgerColumnReader *events_reader;	/* NULL: segment has none */
 	int64	   *events;			/* events of the decoded block */
-	int64		last_events;	/* of the row last returned; -1 if none */
+	int64		last_events;	/* of the row last returned, or EVENTS_NONE;
+								 * negative: a retraction */
 
 	/* logical rows of a rollup ledger (ledger_scan_rollup.c) */
 	LedgerRollupScan *rollup_scan;
