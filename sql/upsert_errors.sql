@@ -22,6 +22,16 @@ SELECT ledger.set_rollup('k', 'ts', '1 day', '{"amount":"sum"}', key_column => '
 CREATE TABLE kt (ts timestamptz NOT NULL, m int, amount bigint, event_id text, version text) USING ledger;
 SELECT ledger.set_rollup('kt', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id', version_column => 'version');
 ALTER TABLE k ALTER COLUMN amount TYPE numeric;
+-- a key only on an empty ledger; one way of naming it
+CREATE TABLE kr (ts timestamptz NOT NULL, m int, amount bigint, event_id text) USING ledger;
+INSERT INTO kr VALUES ('2026-01-01', 1, 5, 'a');
+SELECT ledger.set_rollup('kr', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id');
+TRUNCATE kr;
+SELECT ledger.set_key('kr', 'event_id');
+SELECT ledger.set_rollup('kr', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id');
+SELECT ledger.set_key('kr', NULL);
+SELECT ledger.set_rollup('kr', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id');
+DROP TABLE kr;
 -- an unkeyed ledger takes upserts as inserts
 SELECT ledger.upsert('unkeyed', ROW('2026-01-01', 1)::unkeyed);
 SELECT * FROM ledger.upsert_batch('unkeyed', ARRAY[ROW('2026-01-01', 1)::unkeyed, ROW('2026-01-01', 1)::unkeyed]);
@@ -109,6 +119,22 @@ SELECT ledger.commit_offset('kafka:w', 0, 2);
 RESET ROLE;
 SELECT source, partition, last_offset FROM ledger.offsets ORDER BY 1, 2;
 SELECT count(*) FROM ledger.offset_store;
+
+-- foreign keys (AFTER ROW triggers) see replays too
+CREATE TABLE merchants (id int PRIMARY KEY);
+INSERT INTO merchants VALUES (1);
+CREATE TABLE kf (ts timestamptz NOT NULL, m int REFERENCES merchants, amount bigint, event_id text) USING ledger;
+SELECT ledger.set_rollup('kf', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id');
+INSERT INTO kf VALUES ('2026-01-01', 1, 5, 'a');
+INSERT INTO kf VALUES ('2026-01-01', 1, 5, 'a');
+COPY kf FROM STDIN;
+2026-01-01	1	5	a
+2026-01-01	1	6	b
+2026-01-01	1	6	b
+\.
+INSERT INTO kf VALUES ('2026-01-01', 2, 5, 'c');
+SELECT * FROM kf;
+DROP TABLE kf, merchants;
 
 DROP TABLE k, kt, unkeyed, plain_heap;
 DROP TYPE k_row;

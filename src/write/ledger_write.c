@@ -342,6 +342,7 @@ get_state(Oid relid, bool create)
 	{
 		state->levels = NULL;
 		state->next_pseudo = 0;
+		state->ghosts = NULL;
 	}
 	return state;
 }
@@ -588,6 +589,67 @@ flush_state(Relation rel, WriteState *state, SubTransactionId subid)
 	list_free(order);
 }
 
+/* copies slot's row to the end of a raw level; returns its index */
+static int
+append_row(WriteLevel *level, TupleDesc tupdesc, TupleTableSlot *slot,
+		   CommandId cid)
+{
+	MemoryContext old;
+	int			r;
+
+	write_widen_level(level, tupdesc);
+	if (level->nrows >= level->capacity)
+		write_grow_level(level, level->nrows + 1);
+	slot_getallattrs(slot);
+	old = MemoryContextSwitchTo(level->cxt);
+	r = level->nrows;
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped || slot->tts_isnull[i])
+		{
+			level->values[i][r] = (Datum) 0;
+			level->isnull[i][r] = true;
+		}
+		else
+		{
+			level->values[i][r] = copy_value(level, att, slot->tts_values[i]);
+			level->isnull[i][r] = false;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	level->cids[r] = cid;
+	level->nrows++;
+	level->bytes += tupdesc->natts * (sizeof(Datum) + sizeof(bool));
+	return r;
+}
+
+/*
+ * Gives a row a keyed ledger did not store a TID.  With AFTER ROW
+ * triggers (foreign keys) the row is kept as a ghost, so the trigger can
+ * fetch it; otherwise the TID fetches nothing.
+ */
+static void
+skip_row(Relation rel, WriteState *state, TupleTableSlot *slot, CommandId cid)
+{
+	int64		pseudo = LEDGER_PSEUDO_NONE;
+
+	if (rel->trigdesc && rel->trigdesc->trig_insert_after_row)
+	{
+		if (state->ghosts == NULL)
+		{
+			state->ghosts = write_new_level(rel, state);
+			state->ghosts->pseudo_base = GHOST_PSEUDO_BASE;
+		}
+		pseudo = GHOST_PSEUDO_BASE +
+			append_row(state->ghosts, RelationGetDescr(rel), slot, cid);
+	}
+	slot->tts_tableOid = RelationGetRelid(rel);
+	LedgerRowNumberToTid((int64) LEDGER_PSEUDO_BLOCK_BASE * MaxHeapTuplesPerPage +
+						 pseudo, &slot->tts_tid);
+}
+
 /* buffers nslots rows for rel, inserted by command cid; sets their TIDs */
 void
 LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
@@ -631,12 +693,7 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 			if (apply[s])
 				keep[nkeep++] = slots[s];
 			else
-			{
-				/* not stored: a TID no row has */
-				slots[s]->tts_tableOid = RelationGetRelid(rel);
-				LedgerRowNumberToTid((int64) LEDGER_PSEUDO_BLOCK_BASE * MaxHeapTuplesPerPage +
-									 LEDGER_PSEUDO_NONE, &slots[s]->tts_tid);
-			}
+				skip_row(rel, state, slots[s], cid);
 		}
 		slots = keep;
 		nslots = nkeep;
@@ -651,7 +708,6 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 	for (int s = 0; s < nslots; s++)
 	{
 		TupleTableSlot *slot = slots[s];
-		MemoryContext old;
 		int			r;
 
 		level = state->levels;
@@ -662,32 +718,7 @@ LedgerWriteInsert(Relation rel, TupleTableSlot **slots, int nslots,
 			level->next = state->levels;
 			state->levels = level;
 		}
-		write_widen_level(level, tupdesc);
-		if (level->nrows >= level->capacity)
-			write_grow_level(level, level->nrows + 1);
-
-		slot_getallattrs(slot);
-		old = MemoryContextSwitchTo(level->cxt);
-		r = level->nrows;
-		for (int i = 0; i < tupdesc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-
-			if (att->attisdropped || slot->tts_isnull[i])
-			{
-				level->values[i][r] = (Datum) 0;
-				level->isnull[i][r] = true;
-			}
-			else
-			{
-				level->values[i][r] = copy_value(level, att, slot->tts_values[i]);
-				level->isnull[i][r] = false;
-			}
-		}
-		MemoryContextSwitchTo(old);
-		level->cids[r] = cid;
-		level->nrows++;
-		level->bytes += tupdesc->natts * (sizeof(Datum) + sizeof(bool));
+		r = append_row(level, tupdesc, slot, cid);
 		state->next_pseudo = Max(state->next_pseudo, level->pseudo_base + r + 1);
 
 		slot->tts_tableOid = RelationGetRelid(rel);
@@ -850,7 +881,8 @@ LedgerWriteFindPseudo(Relation rel, ItemPointer tid, LedgerBufferedRows *run,
 
 	if (state == NULL || pseudo < 0)
 		return false;
-	for (WriteLevel *level = state->levels; level; level = level->next)
+	for (WriteLevel *level = pseudo >= GHOST_PSEUDO_BASE ? state->ghosts : state->levels;
+		 level; level = level->next)
 	{
 		if (level->storage != rel->rd_node.relNode)
 			continue;

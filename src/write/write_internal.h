@@ -57,7 +57,12 @@ typedef struct WriteState
 	Oid			relid;			/* hash key */
 	WriteLevel *levels;			/* newest first */
 	int64		next_pseudo;	/* next unused pseudo row number */
+	WriteLevel *ghosts;			/* rows a keyed ledger skipped, kept only
+								 * for AFTER ROW triggers; never written */
 } WriteState;
+
+/* pseudo row numbers of ghost rows start here */
+#define GHOST_PSEUDO_BASE	(((int64) 0x08000000) * MaxHeapTuplesPerPage)
 
 extern MemoryContext WriteContext;
 
