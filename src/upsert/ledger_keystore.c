@@ -89,6 +89,8 @@ typedef struct KeyCountEntry
 } KeyCountEntry;
 
 static HTAB *KeyCounts = NULL;
+
+static void release_token(KeyStore *ks);
 static int64 KeyCountsTotal[LEDGER_KEY_NOUTCOMES];
 
 static void
@@ -289,6 +291,7 @@ keystore_open(KeyStore *ks, Oid relid, LOCKMODE mode)
 
 	memset(ks, 0, sizeof(KeyStore));
 	ks->relid = relid;
+	ks->cxt = CurrentMemoryContext;
 	ks->heap = table_open(heapid, mode);
 	ks->keyidx = index_open(LedgerCatalogRelid("key_store_key_idx", false), mode);
 	ks->groupidx = index_open(LedgerCatalogRelid("key_store_group_idx", false), mode);
@@ -303,6 +306,9 @@ keystore_open(KeyStore *ks, Oid relid, LOCKMODE mode)
 void
 keystore_close(KeyStore *ks)
 {
+	release_token(ks);
+	if (ks->scan)
+		index_endscan(ks->scan);
 	ExecDropSingleTupleTableSlot(ks->slot);
 	index_close(ks->supidx, ks->mode);
 	index_close(ks->groupidx, ks->mode);
@@ -387,34 +393,65 @@ key_scankeys(KeyStore *ks, text *key, ScanKey skey)
 }
 
 /*
+ * Releases the speculative insertion token, waking whoever waits for one
+ * of our insertions.  Never wait while holding it: the one waited for may
+ * be waiting for us.
+ */
+static void
+release_token(KeyStore *ks)
+{
+	if (ks->token != 0)
+	{
+		SpeculativeInsertionLockRelease(GetCurrentTransactionId());
+		ks->token = 0;
+	}
+}
+
+/* the key store's dirty-snapshot scan of the unique index, positioned on key */
+static IndexScanDesc
+dirty_scan(KeyStore *ks, text *key)
+{
+	ScanKeyData skey[2];
+
+	if (ks->scan == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ks->cxt);
+
+		InitDirtySnapshot(ks->dirty);
+		ks->scan = index_beginscan(ks->heap, ks->keyidx, &ks->dirty, 2, 0);
+		MemoryContextSwitchTo(old);
+	}
+	key_scankeys(ks, key, skey);
+	index_rescan(ks->scan, skey, 2, NULL, 0);
+	return ks->scan;
+}
+
+/*
  * Finds the newest row of key, waiting for writers in progress.  Returns a
  * copy (in CurrentMemoryContext) or NULL.
  */
 HeapTuple
 keystore_probe(KeyStore *ks, text *key)
 {
-	SnapshotData dirty;
-	ScanKeyData skey[2];
 	IndexScanDesc scan;
 	HeapTuple	result;
 
-	InitDirtySnapshot(dirty);
-	key_scankeys(ks, key, skey);
 retry:
 	result = NULL;
-	scan = index_beginscan(ks->heap, ks->keyidx, &dirty, 2, 0);
-	index_rescan(scan, skey, 2, NULL, 0);
+	scan = dirty_scan(ks, key);
 	while (index_getnext_slot(scan, ForwardScanDirection, ks->slot))
 	{
-		TransactionId xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
+		TransactionId xwait = TransactionIdIsValid(ks->dirty.xmin) ?
+			ks->dirty.xmin : ks->dirty.xmax;
 
 		if (TransactionIdIsValid(xwait))
 		{
 			ItemPointerData ctid = ks->slot->tts_tid;
-			uint32		token = dirty.speculativeToken;
-			TransactionId xmin = dirty.xmin;
+			uint32		token = ks->dirty.speculativeToken;
+			TransactionId xmin = ks->dirty.xmin;
 
-			index_endscan(scan);
+			ExecClearTuple(ks->slot);
+			release_token(ks);
 			if (token)
 				SpeculativeInsertionWait(xmin, token);
 			else
@@ -435,7 +472,7 @@ retry:
 					 errhint("Retry the transaction.")));
 		break;
 	}
-	index_endscan(scan);
+	ExecClearTuple(ks->slot);
 	return result;
 }
 
@@ -447,36 +484,31 @@ retry:
 static bool
 conflicts(KeyStore *ks, text *key, ItemPointer mytid)
 {
-	SnapshotData dirty;
-	ScanKeyData skey[2];
-	IndexScanDesc scan;
+	IndexScanDesc scan = dirty_scan(ks, key);
 	bool		conflict = false;
 
-	InitDirtySnapshot(dirty);
-	key_scankeys(ks, key, skey);
-	scan = index_beginscan(ks->heap, ks->keyidx, &dirty, 2, 0);
-	index_rescan(scan, skey, 2, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, ks->slot))
 	{
 		TransactionId xwait;
 
 		if (ItemPointerEquals(&ks->slot->tts_tid, mytid))
 			continue;
-		xwait = TransactionIdIsValid(dirty.xmin) ? dirty.xmin : dirty.xmax;
-		if (TransactionIdIsValid(xwait) && dirty.speculativeToken &&
+		xwait = TransactionIdIsValid(ks->dirty.xmin) ? ks->dirty.xmin : ks->dirty.xmax;
+		if (TransactionIdIsValid(xwait) && ks->dirty.speculativeToken &&
 			TransactionIdPrecedes(GetCurrentTransactionId(), xwait))
 		{
-			uint32		token = dirty.speculativeToken;
-			TransactionId xmin = dirty.xmin;
+			uint32		token = ks->dirty.speculativeToken;
+			TransactionId xmin = ks->dirty.xmin;
 
-			index_endscan(scan);
+			ExecClearTuple(ks->slot);
+			release_token(ks);
 			SpeculativeInsertionWait(xmin, token);
 			return true;
 		}
 		conflict = true;
 		break;
 	}
-	index_endscan(scan);
+	ExecClearTuple(ks->slot);
 	return conflict;
 }
 
@@ -512,7 +544,10 @@ keystore_insert(KeyStore *ks, text *key, KeyRow *row)
 		return true;
 	}
 
-	token = SpeculativeInsertionLockAcquire(xid);
+	/* one token for the batch's insertions, released before any wait */
+	if (ks->token == 0)
+		ks->token = SpeculativeInsertionLockAcquire(xid);
+	token = ks->token;
 	HeapTupleHeaderSetSpeculativeToken(tup->t_data, token);
 	heap_insert(ks->heap, tup, GetCurrentCommandId(true),
 				HEAP_INSERT_SPECULATIVE, NULL);
@@ -523,12 +558,11 @@ keystore_insert(KeyStore *ks, text *key, KeyRow *row)
 	if (!ok && conflicts(ks, key, &tup->t_self))
 	{
 		heap_abort_speculative(ks->heap, &tup->t_self);
-		SpeculativeInsertionLockRelease(xid);
+		release_token(ks);
 		heap_freetuple(tup);
 		return false;
 	}
 	heap_finish_speculative(ks->heap, &tup->t_self);
-	SpeculativeInsertionLockRelease(xid);
 	insert_secondary(ks, tup, row);
 	row->tid = tup->t_self;
 	heap_freetuple(tup);
@@ -548,6 +582,8 @@ keystore_update(KeyStore *ks, text *key, KeyRow *old, KeyRow *row)
 	TM_Result	res;
 	TM_FailureData tmfd;
 	LockTupleMode lockmode;
+
+	release_token(ks);
 
 	/* our own row of this command: make it updatable */
 	if (old->own)
@@ -770,6 +806,12 @@ make_retraction(LedgerKeySpec *spec, TupleDesc desc, bytea *contribution)
 }
 
 /*
+ * Chooses between claiming a key first (new keys) and looking it up first
+ * (replays): up when keys turn out to exist, down when they are new.
+ */
+static int	insert_first_score = 0;
+
+/*
  * Applies one keyed row; returns its outcome.  *retraction is set to the
  * contribution to take back, if any.
  */
@@ -778,6 +820,18 @@ apply_one(KeyStore *ks, LedgerKeySpec *spec, TupleDesc desc, text *key,
 		  KeyRow *row, LedgerRetraction **retraction)
 {
 	*retraction = NULL;
+
+	/*
+	 * While most keys are new (a first load), claim the key straight away:
+	 * the unique index tells whether it exists, and no probe is needed.
+	 */
+	if (insert_first_score < 8 && keystore_insert(ks, key, row))
+	{
+		insert_first_score = Max(insert_first_score - 1, 0);
+		return LEDGER_KEY_INSERTED;
+	}
+	insert_first_score = Min(insert_first_score + 2, 16);
+
 	for (;;)
 	{
 		HeapTuple	tup = keystore_probe(ks, key);

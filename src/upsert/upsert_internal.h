@@ -18,6 +18,7 @@
 #include "nodes/execnodes.h"
 #include "storage/lockdefs.h"
 #include "utils/rel.h"
+#include "utils/snapshot.h"
 
 /* columns of ledger.key_store */
 #define Natts_key_store					9
@@ -44,6 +45,10 @@ typedef struct KeyStore
 	IndexInfo  *supinfo;
 	TupleTableSlot *slot;
 	LOCKMODE	mode;
+	MemoryContext cxt;			/* lives as long as the KeyStore */
+	IndexScanDesc scan;			/* dirty-snapshot probes, reused */
+	uint32		token;			/* speculative insertion token held, or 0 */
+	SnapshotData dirty;
 } KeyStore;
 
 /* one key store row */
