@@ -328,6 +328,17 @@ CREATE TABLE ledger.key_config (
 REVOKE ALL ON ledger.key_config FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ledger.key_config', '');
 
+-- A key configuration restored after the ledger's rows (pg_restore -j)
+-- registers the keys of those rows.
+CREATE FUNCTION ledger.key_config_restored()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'ledger_key_config_restored'
+LANGUAGE C;
+REVOKE ALL ON FUNCTION ledger.key_config_restored() FROM PUBLIC;
+CREATE TRIGGER key_config_restored AFTER INSERT ON ledger.key_config
+	FOR EACH ROW WHEN (NEW.key_column IS NOT NULL)
+	EXECUTE FUNCTION ledger.key_config_restored();
+
 -- Each ledger's configuration, for ledgers the caller may SELECT.
 CREATE VIEW ledger.tables WITH (security_barrier) AS
 SELECT c.oid::regclass AS ledger,

@@ -25,6 +25,7 @@
 #include "access/tupconvert.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -37,6 +38,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -406,4 +408,79 @@ ledger_commit_offset(PG_FUNCTION_ARGS)
 	if (!updated)
 		elog(ERROR, "could not store offset of source \"%s\"", text_to_cstring(source));
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(ledger_key_config_restored);
+
+/*
+ * AFTER INSERT trigger on ledger.key_config.  ledger.set_key refuses a
+ * ledger that holds rows, so a key configuration arriving for a raw ledger
+ * that already holds rows comes from a restore that loaded the ledger's
+ * data first (pg_restore -j does): register the keys of its rows, so a
+ * replay after the restore is still a no-op.
+ */
+Datum
+ledger_key_config_restored(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	bool		isnull;
+	Oid			relid;
+	Relation	rel;
+	LedgerKeySpec *spec;
+	TableScanDesc scan;
+	TupleTableSlot *slots[UPSERT_BATCH];
+	bool		apply[UPSERT_BATCH];
+	int			n = 0;
+	Snapshot	snapshot;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "ledger_key_config_restored: not called as a trigger");
+	relid = DatumGetObjectId(heap_getattr(trigdata->tg_trigtuple, 1,
+										  RelationGetDescr(trigdata->tg_relation),
+										  &isnull));
+	if (isnull || !LedgerIsLedgerRelid(relid))
+		return PointerGetDatum(NULL);
+
+	/* see the new configuration */
+	CacheInvalidateRelcacheByRelid(relid);
+	CommandCounterIncrement();
+	rel = table_open(relid, ShareRowExclusiveLock);
+	spec = LedgerKeyGet(rel);
+	if (spec == NULL || spec->rollup != NULL)
+	{
+		table_close(rel, NoLock);
+		return PointerGetDatum(NULL);
+	}
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	for (int i = 0; i < UPSERT_BATCH; i++)
+		slots[i] = table_slot_create(rel, NULL);
+	for (;;)
+	{
+		bool		more = table_scan_getnextslot(scan, ForwardScanDirection, slots[n]);
+
+		if (more)
+		{
+			/* the reader reuses its buffers: keep the row */
+			ExecMaterializeSlot(slots[n]);
+			n++;
+		}
+		if (n == UPSERT_BATCH || (!more && n > 0))
+		{
+			List	   *retractions = NIL;
+
+			/* the rows are stored already: only their keys are claimed */
+			LedgerKeyApply(rel, spec, slots, n, apply, &retractions);
+			n = 0;
+		}
+		if (!more)
+			break;
+		CHECK_FOR_INTERRUPTS();
+	}
+	table_endscan(scan);
+	for (int i = 0; i < UPSERT_BATCH; i++)
+		ExecDropSingleTupleTableSlot(slots[i]);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, NoLock);
+	return PointerGetDatum(NULL);
 }

@@ -56,6 +56,21 @@ $node->safe_psql(
 	CREATE TABLE empty_ledger (id int, v text) USING ledger;
 	CREATE TABLE "Mixed Case Ledger" ("Col" int) USING ledger;
 	INSERT INTO "Mixed Case Ledger" SELECT generate_series(1, 10);
+	-- keyed ledgers: a rollup with min/max and corrections, a raw one
+	CREATE TABLE keyed_1h (ts timestamptz NOT NULL, merchant_id int, amount bigint,
+		lo bigint, hi bigint, n bigint, event_id text, version bigint) USING ledger;
+	SELECT ledger.set_rollup('keyed_1h', 'ts', '1 hour',
+		'{"amount":"sum","lo":"min","hi":"max","n":"count"}',
+		key_column => 'event_id', version_column => 'version');
+	SELECT ledger.set_key_retention('keyed_1h', '100000 days', 'reject');
+	INSERT INTO keyed_1h SELECT '2024-01-01'::timestamptz + i * interval '7 min', i % 5,
+		i, i, i, NULL, 'e' || i % 700, i / 700 FROM generate_series(1, 2000) i;
+	SELECT ledger.retract('keyed_1h', 'e' || i) FROM generate_series(1, 50) i;
+	CREATE TABLE keyed_raw (id text, v int, note text) USING ledger;
+	SELECT ledger.set_key('keyed_raw', 'id', 'v');
+	INSERT INTO keyed_raw SELECT 'k' || i % 300, i / 300, 'n' || i FROM generate_series(1, 1000) i;
+	SELECT ledger.commit_offset('kafka:payments', 0, 1000);
+	SELECT ledger.commit_offset('kafka:payments', 1, 42);
 	CREATE VIEW payments_by_method AS
 	  SELECT method, count(*) AS n, sum(amount) AS amount FROM payments GROUP BY method;
 });
@@ -71,6 +86,10 @@ sub dump_of
 		'SELECT md5(string_agg(t::text, \'|\' ORDER BY t::text)) FROM "Mixed Case Ledger" t',
 		'SELECT md5(string_agg(t::text, \'|\' ORDER BY t::text)) FROM merchants t',
 		'SELECT string_agg(t::text, \'|\' ORDER BY t::text) FROM payments_by_method t',
+		'SELECT md5(string_agg(t::text, \'|\' ORDER BY t::text)) || \' \' || count(*) FROM keyed_1h t',
+		'SELECT md5(string_agg(t::text, \'|\' ORDER BY t::text)) || \' \' || count(*) FROM keyed_raw t',
+		'SELECT string_agg(source || partition || \'=\' || last_offset, \',\' ORDER BY source, partition) FROM ledger.offsets',
+		q{SELECT string_agg(ledger || ':' || coalesce(key_column, '-') || ':' || coalesce(version_column, '-') || ':' || coalesce(key_retention::text, '-') || ':' || coalesce(late_events, '-'), ',' ORDER BY ledger::text) FROM ledger.tables},
 		q{SELECT string_agg(c.relname || '=' || a.amname, ',' ORDER BY c.relname)
 		  FROM pg_class c JOIN pg_am a ON a.oid = c.relam
 		  WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'})
@@ -134,6 +153,15 @@ $node->command_ok(
 	[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'dst_plain', '-f', "$tmp/src.sql" ],
 	'psql restores the plain dump');
 is(dump_of('dst_plain'), $expected, 'plain dump and psql give the same rows');
+
+# the restored raw ledger's keys are applied again: a replay is a no-op
+foreach my $db ('dst', 'dst_parallel', 'dst_single', 'dst_plain')
+{
+	$node->safe_psql($db,
+		q{INSERT INTO keyed_raw SELECT 'k' || i % 300, i / 300, 'n' || i FROM generate_series(1, 1000) i});
+	is($node->safe_psql($db, 'SELECT count(*) FROM keyed_raw'),
+		'300', "$db: a replay into the restored keyed raw ledger is a no-op");
+}
 
 # dumping the restored database gives the same dump again
 $node->command_ok([ 'pg_dump', '-f', "$tmp/dst.sql", 'dst_plain' ],
