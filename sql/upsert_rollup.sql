@@ -171,6 +171,19 @@ SELECT * FROM pay_diff;
 -- compaction changes nothing
 SELECT segments_out > 0 AS compacted FROM ledger.compact('pay', true);
 SELECT * FROM pay_diff;
+-- corrections that stay in their group (same bucket and dimensions, new
+-- amount): the retraction and the new version net to no events but change
+-- the sum, also when compaction merges some segments only
+SELECT * FROM ledger.upsert_batch('pay', (SELECT array_agg(ROW(ts, merchant, status, amount + 1, amount + 1, amount + 1, NULL, event_id, 10)::pay ORDER BY event_id) FROM pay_ref WHERE event_id LIKE '%1'));
+SELECT count(*) FROM (SELECT ref_apply(ROW(ts, merchant, status, amount + 1, amount + 1, amount + 1, NULL, event_id, 10)::pay) FROM pay_ref WHERE event_id LIKE '%1') s;
+SELECT * FROM pay_diff;
+BEGIN;
+SELECT * FROM ledger.upsert_batch('pay', (SELECT array_agg(ROW(ts, merchant, status, amount * 2, amount, amount, NULL, event_id, 11)::pay ORDER BY event_id) FROM pay_ref WHERE event_id LIKE '%3'));
+SELECT count(*) FROM (SELECT ref_apply(ROW(ts, merchant, status, amount * 2, amount, amount, NULL, event_id, 11)::pay) FROM pay_ref WHERE event_id LIKE '%3') s;
+SELECT * FROM pay_diff;
+COMMIT;
+SELECT segments_in >= 0 AS compacted FROM ledger.compact('pay');
+SELECT * FROM pay_diff;
 -- the custom scan and the plain scan agree
 SET ledger.enable_custom_scan = off;
 SELECT * FROM pay_diff;

@@ -858,6 +858,54 @@ LedgerRollupNegate(LedgerRollup *r, Datum *values, bool *isnull)
 	}
 }
 
+/* true if every sum and count metric of the row is NULL or zero */
+bool
+LedgerRollupMetricsZero(LedgerRollup *r, Datum **values, bool **isnull, int row)
+{
+	for (int i = 0; i < r->natts; i++)
+	{
+		Datum		d;
+
+		if ((r->roles[i] != LEDGER_ROLE_SUM && r->roles[i] != LEDGER_ROLE_COUNT) ||
+			isnull[i][row])
+			continue;
+		d = values[i][row];
+		switch (r->basetype[i])
+		{
+			case INT8OID:
+			case CASHOID:
+				if (DatumGetInt64(d) != 0)
+					return false;
+				break;
+			case INT4OID:
+				if (DatumGetInt32(d) != 0)
+					return false;
+				break;
+			case INT2OID:
+				if (DatumGetInt16(d) != 0)
+					return false;
+				break;
+			case FLOAT8OID:
+				if (DatumGetFloat8(d) != 0.0)
+					return false;
+				break;
+			case FLOAT4OID:
+				if (DatumGetFloat4(d) != 0.0f)
+					return false;
+				break;
+			case NUMERICOID:
+				if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, d,
+													  DirectFunctionCall1(int4_numeric,
+																		  Int32GetDatum(0)))) != 0)
+					return false;
+				break;
+			default:
+				return false;
+		}
+	}
+	return true;
+}
+
 /* true if the spec has a min or max metric */
 bool
 LedgerRollupHasMinMax(LedgerRollup *r)

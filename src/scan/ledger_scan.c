@@ -138,7 +138,11 @@ LedgerReader *
 LedgerReaderBeginSegments(Relation rel, Snapshot snapshot,
 						  LedgerSegmentMeta *segments, int nsegments)
 {
-	return scan_begin_segments(rel, snapshot, segments, nsegments, true);
+	LedgerReader *r = scan_begin_segments(rel, snapshot, segments, nsegments, true);
+
+	/* some of the segments only: a key's rows may net to no events */
+	r->partial = true;
+	return r;
 }
 
 /* events the row last returned stands for */

@@ -607,6 +607,20 @@ scan_rollup_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 	return result;
 }
 
+/*
+ * True if the accumulated group is returned: a key whose events cancel out
+ * is not, unless this reader sees some segments only (compaction) and the
+ * group still changes a metric.
+ */
+static bool
+group_emits(LedgerRollupScan *rs)
+{
+	if (rs->gevents != 0)
+		return true;
+	return rs->r->partial &&
+		!LedgerRollupMetricsZero(rs->rollup, rs->gvptr[rs->cur], rs->gnptr[rs->cur], 0);
+}
+
 /* recomputes min/max of a returned group that lost a contribution */
 static void
 fix_minmax(LedgerRollupScan *rs, TupleTableSlot *slot)
@@ -656,7 +670,9 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 		{
 			c = rs->heap[0];
 			rs->advance_first = c;
-			if (c->events == 0)
+			if (c->events == 0 &&
+				(!rs->r->partial ||
+				 LedgerRollupMetricsZero(rs->rollup, c->vptr, c->nptr, 0)))
 				continue;
 			ExecClearTuple(slot);
 			memcpy(slot->tts_values, c->vals, sizeof(Datum) * rs->natts);
@@ -679,7 +695,7 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 				return false;
 			}
 			rs->have_group = false;
-			emit = rs->gevents != 0;
+			emit = group_emits(rs);
 			rs->emitted_events = rs->gevents;
 			rs->emitted_tid = rs->gtid;
 			rs->cur = 1 - rs->cur;
@@ -699,7 +715,7 @@ merge_next(LedgerRollupScan *rs, TupleTableSlot *slot)
 			{
 				if (rs->have_group)
 				{
-					emit = rs->gevents != 0;
+					emit = group_emits(rs);
 					rs->emitted_events = rs->gevents;
 					rs->emitted_tid = rs->gtid;
 					rs->cur = 1 - rs->cur;

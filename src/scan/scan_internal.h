@@ -75,6 +75,10 @@ struct LedgerReader
 	int64		last_events;	/* of the row last returned, or EVENTS_NONE;
 								 * negative: a retraction */
 
+	/* reads some segments only (compaction): keep groups that net to no
+	 * events but still change metrics */
+	bool		partial;
+
 	/* logical rows of a rollup ledger (ledger_scan_rollup.c) */
 	LedgerRollupScan *rollup_scan;
 	bool		rollup_checked; /* LedgerRollupGet was asked */

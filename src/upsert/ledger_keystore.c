@@ -422,8 +422,28 @@ dirty_scan(KeyStore *ks, text *key)
 		MemoryContextSwitchTo(old);
 	}
 	key_scankeys(ks, key, skey);
-	index_rescan(ks->scan, skey, 2, NULL, 0);
+	{
+		MemoryContext old = MemoryContextSwitchTo(ks->cxt);
+
+		index_rescan(ks->scan, skey, 2, NULL, 0);
+		MemoryContextSwitchTo(old);
+	}
 	return ks->scan;
+}
+
+/*
+ * The next row of the reused scan.  The index AM may allocate scan state
+ * on the way (btree's killed items), so do it in the key store's context,
+ * which outlives the per-row one.
+ */
+static bool
+scan_next(KeyStore *ks, IndexScanDesc scan)
+{
+	MemoryContext old = MemoryContextSwitchTo(ks->cxt);
+	bool		found = index_getnext_slot(scan, ForwardScanDirection, ks->slot);
+
+	MemoryContextSwitchTo(old);
+	return found;
 }
 
 /*
@@ -439,7 +459,7 @@ keystore_probe(KeyStore *ks, text *key)
 retry:
 	result = NULL;
 	scan = dirty_scan(ks, key);
-	while (index_getnext_slot(scan, ForwardScanDirection, ks->slot))
+	while (scan_next(ks, scan))
 	{
 		TransactionId xwait = TransactionIdIsValid(ks->dirty.xmin) ?
 			ks->dirty.xmin : ks->dirty.xmax;
@@ -487,7 +507,7 @@ conflicts(KeyStore *ks, text *key, ItemPointer mytid)
 	IndexScanDesc scan = dirty_scan(ks, key);
 	bool		conflict = false;
 
-	while (index_getnext_slot(scan, ForwardScanDirection, ks->slot))
+	while (scan_next(ks, scan))
 	{
 		TransactionId xwait;
 

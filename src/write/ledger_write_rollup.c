@@ -12,7 +12,8 @@
  *	  Writing combines every level being written: their groups are sorted
  *	  by (bucket, dimensions) and equal keys merged, so each segment holds
  *	  one row per key, in key order, plus the hidden per-row event count.
- *	  Groups whose events cancel out (count 0) are not written.
+ *	  Groups that cancel out (no events, every sum and count zero) are not
+ *	  written.
  *
  * IDENTIFICATION
  *	  src/write/ledger_write_rollup.c
@@ -267,8 +268,13 @@ write_rollup_flush(Relation rel, LedgerRollup *rollup, List *levels,
 			events[nout - 1] += ev;
 			continue;
 		}
-		/* drop the previous group if its events cancelled out */
-		if (nout > 0 && events[nout - 1] == 0)
+		/*
+		 * Drop the previous group if it cancelled out: no events and no
+		 * metric left.  A group of a retraction and a new version in the
+		 * same key nets no events but does change the key's metrics.
+		 */
+		if (nout > 0 && events[nout - 1] == 0 &&
+			LedgerRollupMetricsZero(rollup, values, isnull, nout - 1))
 			nout--;
 		for (int i = 0; i < natts; i++)
 		{
@@ -278,7 +284,8 @@ write_rollup_flush(Relation rel, LedgerRollup *rollup, List *levels,
 		events[nout] = ev;
 		nout++;
 	}
-	if (nout > 0 && events[nout - 1] == 0)
+	if (nout > 0 && events[nout - 1] == 0 &&
+		LedgerRollupMetricsZero(rollup, values, isnull, nout - 1))
 		nout--;
 
 	/*

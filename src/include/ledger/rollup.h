@@ -152,6 +152,10 @@ extern void LedgerRollupCombine(LedgerRollup *rollup,
 extern void LedgerRollupNegate(LedgerRollup *rollup, Datum *values,
 							   bool *isnull);
 
+/* true if every sum and count metric of a prepared row is NULL or zero */
+extern bool LedgerRollupMetricsZero(LedgerRollup *rollup, Datum **values,
+									bool **isnull, int row);
+
 /* true if the spec has a min or max metric */
 extern bool LedgerRollupHasMinMax(LedgerRollup *rollup);
 
