@@ -33,6 +33,7 @@ int			ledger_cache_size = 256 * 1024;
 int			ledger_compression_level = 1;
 int			ledger_max_compaction_workers = 2;
 bool		ledger_enable_custom_scan = true;
+bool		ledger_enable_aggregate_pushdown = true;
 int			ledger_segment_rows = LEDGER_SEGMENT_MAX_ROWS;
 int			ledger_write_buffer_size = 256 * 1024;
 
@@ -70,6 +71,14 @@ _PG_init(void)
 							 "Lets the planner read ledgers with LedgerScan (column projection, zone maps, bitmaps).",
 							 NULL,
 							 &ledger_enable_custom_scan,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("ledger.enable_aggregate_pushdown",
+							 "Lets the planner compute aggregates inside the scan of a ledger (LedgerAgg).",
+							 NULL,
+							 &ledger_enable_aggregate_pushdown,
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);

@@ -313,57 +313,9 @@ begin_ledger_scan(CustomScanState *node, EState *estate, int eflags)
 static void
 compute_values(LedgerScanState *state)
 {
-	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
-	MemoryContext qcxt = state->css.ss.ps.state->es_query_cxt;
-	ListCell   *lq,
-			   *ls;
-
-	forboth(lq, state->leaves, ls, state->leaf_states)
-	{
-		LedgerQual *q = lfirst(lq);
-		ExprState  *es = lfirst(ls);
-		bool		isnull;
-		Datum		v;
-		MemoryContext old;
-
-		ResetExprContext(econtext);
-		v = ExecEvalExprSwitchContext(es, econtext, &isnull);
-		old = MemoryContextSwitchTo(qcxt);
-		q->null_value = isnull;
-		q->nvalues = 0;
-		if (!isnull && q->kind == LEDGER_QUAL_CMP)
-		{
-			Oid			typid = exprType((Node *) q->exec);
-			int16		typlen;
-			bool		typbyval;
-
-			get_typlenbyval(typid, &typlen, &typbyval);
-			q->values = palloc(sizeof(Datum));
-			q->values[0] = datumCopy(v, typbyval, typlen);
-			q->nvalues = 1;
-		}
-		else if (!isnull)
-		{
-			ArrayType  *arr = DatumGetArrayTypePCopy(v);
-			Oid			elemtype = ARR_ELEMTYPE(arr);
-			int16		typlen;
-			bool		typbyval;
-			char		typalign;
-			Datum	   *elems;
-			bool	   *nulls;
-			int			n;
-
-			get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-			deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
-							  &elems, &nulls, &n);
-			q->values = palloc(sizeof(Datum) * Max(n, 1));
-			for (int i = 0; i < n; i++)
-				if (!nulls[i])	/* "= NULL" matches nothing */
-					q->values[q->nvalues++] = elems[i];
-		}
-		MemoryContextSwitchTo(old);
-	}
-	ResetExprContext(econtext);
+	ledger_qual_compute_values(state->leaves, state->leaf_states,
+							   state->css.ss.ps.ps_ExprContext,
+							   state->css.ss.ps.state->es_query_cxt);
 }
 
 /* the next row from the reader, or an empty slot at the end */

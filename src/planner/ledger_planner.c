@@ -189,4 +189,5 @@ LedgerPlannerInit(void)
 	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = ledger_set_rel_pathlist;
 	ledger_customscan_register();
+	ledger_agg_register();
 }

@@ -22,6 +22,9 @@
 #include "postgres.h"
 
 #include "access/nbtree.h"
+#include "executor/executor.h"
+#include "utils/array.h"
+#include "utils/datum.h"
 #include "access/stratnum.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_opclass.h"
@@ -257,4 +260,63 @@ ledger_qual_build_list(List *clauses, Index varno, List **pushed, List **leaves)
 			*pushed = lappend(*pushed, clause);
 	}
 	return top->args == NIL ? NULL : top;
+}
+
+/*
+ * Computes the comparison values of a filter's leaves (parameters, stable
+ * expressions) with their initialized expressions states, into qcxt.
+ */
+void
+ledger_qual_compute_values(List *leaves, List *leaf_states,
+						   ExprContext *econtext, MemoryContext qcxt)
+{
+	ListCell   *lq,
+			   *ls;
+
+	forboth(lq, leaves, ls, leaf_states)
+	{
+		LedgerQual *q = lfirst(lq);
+		ExprState  *es = lfirst(ls);
+		bool		isnull;
+		Datum		v;
+		MemoryContext old;
+
+		ResetExprContext(econtext);
+		v = ExecEvalExprSwitchContext(es, econtext, &isnull);
+		old = MemoryContextSwitchTo(qcxt);
+		q->null_value = isnull;
+		q->nvalues = 0;
+		if (!isnull && q->kind == LEDGER_QUAL_CMP)
+		{
+			Oid			typid = exprType((Node *) q->exec);
+			int16		typlen;
+			bool		typbyval;
+
+			get_typlenbyval(typid, &typlen, &typbyval);
+			q->values = palloc(sizeof(Datum));
+			q->values[0] = datumCopy(v, typbyval, typlen);
+			q->nvalues = 1;
+		}
+		else if (!isnull)
+		{
+			ArrayType  *arr = DatumGetArrayTypePCopy(v);
+			Oid			elemtype = ARR_ELEMTYPE(arr);
+			int16		typlen;
+			bool		typbyval;
+			char		typalign;
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n;
+
+			get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+			deconstruct_array(arr, elemtype, typlen, typbyval, typalign,
+							  &elems, &nulls, &n);
+			q->values = palloc(sizeof(Datum) * Max(n, 1));
+			for (int i = 0; i < n; i++)
+				if (!nulls[i])	/* "= NULL" matches nothing */
+					q->values[q->nvalues++] = elems[i];
+		}
+		MemoryContextSwitchTo(old);
+	}
+	ResetExprContext(econtext);
 }

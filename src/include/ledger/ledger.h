@@ -24,6 +24,9 @@ extern int	ledger_compression_level;
 /* let the planner use LedgerScan (ledger.enable_custom_scan) */
 extern bool ledger_enable_custom_scan;
 
+/* let the planner use LedgerAgg (ledger.enable_aggregate_pushdown) */
+extern bool ledger_enable_aggregate_pushdown;
+
 /* rows in a segment before the write buffer flushes (ledger.segment_rows) */
 extern int	ledger_segment_rows;
 

@@ -1,0 +1,158 @@
+--
+-- LedgerAgg: aggregates computed inside the scan must equal PostgreSQL's
+-- own aggregates over the same rows (ledger.enable_aggregate_pushdown off),
+-- for every supported aggregate, group key, filter and kind of ledger;
+-- what it cannot compute is left to PostgreSQL.
+--
+SET timezone = 'America/New_York';
+SET extra_float_digits = 3;
+
+-- runs q with the pushdown and without it; says whether LedgerAgg ran and
+-- how many rows differ
+CREATE FUNCTION agg_check(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+	r record;
+	used boolean := false;
+	n bigint;
+	m bigint;
+BEGIN
+	PERFORM set_config('ledger.enable_aggregate_pushdown', 'on', true);
+	FOR r IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		IF r."QUERY PLAN" LIKE '%LedgerAgg%' THEN used := true; END IF;
+	END LOOP;
+	EXECUTE 'CREATE TEMP TABLE agg_on AS SELECT s::text AS r FROM (' || q || ') s';
+	PERFORM set_config('ledger.enable_aggregate_pushdown', 'off', true);
+	EXECUTE 'CREATE TEMP TABLE agg_off AS SELECT s::text AS r FROM (' || q || ') s';
+	PERFORM set_config('ledger.enable_aggregate_pushdown', 'on', true);
+	SELECT count(*) INTO n FROM ((TABLE agg_on EXCEPT ALL TABLE agg_off)
+		UNION ALL (TABLE agg_off EXCEPT ALL TABLE agg_on)) d;
+	SELECT count(*) INTO m FROM agg_on;
+	DROP TABLE agg_on;
+	DROP TABLE agg_off;
+	RETURN CASE WHEN used THEN 'pushed' ELSE 'not pushed' END
+		|| ', ' || m || ' rows, ' || n || ' differ';
+END $$;
+
+CREATE TABLE ev (
+	ts timestamptz, lts timestamp, d date, m int, method text, status text,
+	i2 smallint, i4 int, i8 bigint, f4 real, f8 float8, num numeric,
+	attrs jsonb, flag bool
+) USING ledger;
+INSERT INTO ev
+SELECT '2026-03-07 00:00-05'::timestamptz + g * interval '37 min',
+	   '2026-03-07 00:00'::timestamp + g * interval '37 min',
+	   '2026-03-01'::date + g / 50,
+	   CASE WHEN g % 11 = 0 THEN NULL ELSE g % 7 END,
+	   (ARRAY['card', 'Card', 'bank', NULL, 'wallet'])[1 + g % 5],
+	   (ARRAY['approved', 'declined', 'refunded'])[1 + g % 3],
+	   (g % 300 - 150)::smallint,
+	   CASE WHEN g % 13 = 0 THEN NULL ELSE g * 7919 % 100000 - 50000 END,
+	   CASE WHEN g % 17 = 0 THEN NULL ELSE (g::bigint * 104729) % 9223372036854 * 1000000 END,
+	   (g % 97) / 8.0,
+	   CASE WHEN g % 19 = 0 THEN NULL ELSE (g % 1000) / 16.0 END,
+	   CASE WHEN g % 23 = 0 THEN NULL ELSE round((g % 777) / 3.0, g % 4) END,
+	   jsonb_build_object('k', 'v' || g % 4, 'n', g % 9),
+	   g % 2 = 0
+FROM generate_series(1, 6000) g;
+ANALYZE ev;
+
+-- the plan
+EXPLAIN (COSTS OFF)
+SELECT date_trunc('day', ts), count(*), sum(i8) FROM ev GROUP BY 1 ORDER BY 1;
+EXPLAIN (COSTS OFF)
+SELECT method, sum(i4) FILTER (WHERE flag) FROM ev GROUP BY 1;
+
+-- every aggregate, every kind of key
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT count(*), count(m), count(method), sum(i2), sum(i4), sum(i8), sum(f4), sum(f8), sum(num) FROM ev'),
+	('SELECT avg(i2), avg(i4), avg(i8), min(ts), max(ts), min(method), max(method), min(num), max(f8), min(d), max(lts) FROM ev'),
+	('SELECT m, count(*), sum(i8), avg(i4), min(f4), max(num) FROM ev GROUP BY m'),
+	('SELECT method, status, count(*), sum(f8), min(lts) FROM ev GROUP BY method, status'),
+	('SELECT status, method COLLATE "C", min(method COLLATE "C"), max(method) FROM ev GROUP BY 1, 2'),
+	('SELECT date_trunc(''day'', ts), count(*), sum(i4) FROM ev GROUP BY 1'),
+	('SELECT date_trunc(''hour'', ts), count(*), sum(i8) FROM ev GROUP BY 1'),
+	('SELECT date_trunc(''week'', ts), date_trunc(''month'', ts), count(*) FROM ev GROUP BY 1, 2'),
+	('SELECT date_trunc(''day'', lts), date_trunc(''year'', lts), count(*), sum(f4) FROM ev GROUP BY 1, 2'),
+	('SELECT date_trunc(''minute'', ts), count(*) FROM ev GROUP BY 1'),
+	('SELECT date_trunc(''quarter'', ts), date_trunc(''decade'', ts), max(i2) FROM ev GROUP BY 1, 2'),
+	('SELECT d, count(*) FROM ev GROUP BY d'),
+	('SELECT attrs->>''k'', count(*), sum(i4) FROM ev GROUP BY 1'),
+	('SELECT lower(method), flag, count(*) FROM ev GROUP BY 1, 2'),
+	('SELECT m % 3, i2 / 100, count(*) FROM ev GROUP BY 1, 2'),
+	('SELECT status, sum(i8) / count(*), max(i4) - min(i4), count(*) + 1 FROM ev GROUP BY status'),
+	('SELECT count(*) FROM ev GROUP BY method'),
+	('SELECT method FROM ev GROUP BY method')
+) v(q);
+
+-- filters: pushed to the reader, residual, parameters, stable expressions
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT status, count(*), sum(i8) FROM ev WHERE ts >= ''2026-03-08'' AND ts < ''2026-03-12'' GROUP BY 1'),
+	('SELECT method, count(*) FROM ev WHERE method IN (''card'', ''bank'') OR status = ''refunded'' GROUP BY 1'),
+	('SELECT method, count(*) FROM ev WHERE method IS NULL GROUP BY 1'),
+	('SELECT m, sum(i4) FROM ev WHERE i4 % 2 = 0 AND flag GROUP BY 1'),
+	('SELECT m, sum(i4) FROM ev WHERE ts > now() - interval ''100 years'' GROUP BY 1'),
+	('SELECT count(*), sum(i8) FROM ev WHERE false'),
+	('SELECT m, count(*) FROM ev WHERE ts < ''2000-01-01'' GROUP BY 1')
+) v(q);
+PREPARE p(text, int) AS SELECT status, count(*), sum(i4) FROM ev WHERE method = $1 AND m > $2 GROUP BY 1 ORDER BY 1;
+SET ledger.enable_aggregate_pushdown = off;
+EXECUTE p('card', 2);
+RESET ledger.enable_aggregate_pushdown;
+EXECUTE p('card', 2);
+EXECUTE p('bank', 0);
+
+-- left to PostgreSQL
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT method, count(*) FROM ev GROUP BY 1 HAVING count(*) > 1000'),
+	('SELECT method, sum(i4) FILTER (WHERE flag) FROM ev GROUP BY 1'),
+	('SELECT method, count(DISTINCT status) FROM ev GROUP BY 1'),
+	('SELECT method, string_agg(status, '','' ORDER BY status) FROM ev GROUP BY 1'),
+	('SELECT method, stddev(f8) FROM ev GROUP BY 1'),
+	('SELECT method, count(*) FROM ev GROUP BY ROLLUP (method)'),
+	('SELECT method, count(*) FROM ev WHERE m IN (SELECT 1) GROUP BY 1'),
+	('SELECT method, count(*) FROM ev GROUP BY 1, random() > 2'),
+	('SELECT e.method, count(*) FROM ev e JOIN (VALUES (1)) v(x) ON e.m = v.x GROUP BY 1')
+) v(q);
+
+-- overflow: sums of bigint beyond 64 bits are exact, float overflow is an error
+CREATE TABLE big (g int, i8 bigint, f8 float8) USING ledger;
+INSERT INTO big SELECT g % 2, 9223372036854775807 - g, 1e308 FROM generate_series(1, 100) g;
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT g, sum(i8), avg(i8), count(*) FROM big GROUP BY g'),
+	('SELECT sum(i8), avg(i8) FROM big')) v(q);
+SELECT g, sum(i8) FROM big GROUP BY g ORDER BY g;
+SELECT sum(f8) FROM big;
+
+-- an empty ledger: a plain aggregate still returns its one row
+CREATE TABLE empty (a int, b text) USING ledger;
+SELECT count(*), sum(a), min(b) FROM empty;
+SELECT b, count(*) FROM empty GROUP BY b;
+
+-- rows of this transaction, rollup ledgers, keyed ledgers
+BEGIN;
+INSERT INTO ev (ts, m, method, i4) SELECT '2026-03-20', g % 3, 'card', g FROM generate_series(1, 100) g;
+SELECT agg_check('SELECT m, method, count(*), sum(i4) FROM ev GROUP BY 1, 2');
+ROLLBACK;
+
+CREATE TABLE r1h (ts timestamptz NOT NULL, method text, amount bigint, lo int, n bigint) USING ledger;
+SELECT ledger.set_rollup('r1h', 'ts', '1 hour', '{"amount":"sum","lo":"min","n":"count"}');
+INSERT INTO r1h SELECT ts, method, i4, i2, NULL FROM ev WHERE i4 IS NOT NULL;
+INSERT INTO r1h SELECT ts, method, -i4, i2, -1 FROM ev WHERE i4 % 5 = 0;
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT method, count(*), sum(amount), sum(n), min(lo) FROM r1h GROUP BY 1'),
+	('SELECT date_trunc(''day'', ts), count(*), sum(n) FROM r1h GROUP BY 1')) v(q);
+
+CREATE TABLE kr (id text, v int, amount int) USING ledger;
+SELECT ledger.set_key('kr', 'id', 'v');
+INSERT INTO kr SELECT 'k' || g % 50, g / 50, g FROM generate_series(1, 500) g;
+SELECT agg_check('SELECT count(*), sum(amount), min(v), max(v) FROM kr');
+SELECT count(*), sum(amount), min(v), max(v) FROM kr;
+
+-- switched off: PostgreSQL aggregates
+SET ledger.enable_aggregate_pushdown = off;
+EXPLAIN (COSTS OFF)
+SELECT date_trunc('day', ts), count(*) FROM ev GROUP BY 1;
+RESET ledger.enable_aggregate_pushdown;
+
+DROP TABLE ev, big, empty, r1h, kr;
+DROP FUNCTION agg_check(text);
