@@ -328,8 +328,9 @@ CREATE TABLE ledger.key_config (
 REVOKE ALL ON ledger.key_config FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('ledger.key_config', '');
 
--- A key configuration restored after the ledger's rows (pg_restore -j)
--- registers the keys of those rows.
+-- A ledger getting a key registers the rows it already holds: a key
+-- configuration restored after the ledger's rows (pg_restore -j), or
+-- set_rollup adding a key to a ledger that holds rows.
 CREATE FUNCTION ledger.key_config_restored()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'ledger_key_config_restored'
@@ -337,6 +338,12 @@ LANGUAGE C;
 REVOKE ALL ON FUNCTION ledger.key_config_restored() FROM PUBLIC;
 CREATE TRIGGER key_config_restored AFTER INSERT ON ledger.key_config
 	FOR EACH ROW WHEN (NEW.key_column IS NOT NULL)
+	EXECUTE FUNCTION ledger.key_config_restored();
+CREATE TRIGGER config_key_added AFTER INSERT ON ledger.config
+	FOR EACH ROW WHEN (NEW.key_column IS NOT NULL)
+	EXECUTE FUNCTION ledger.key_config_restored();
+CREATE TRIGGER config_key_changed AFTER UPDATE ON ledger.config
+	FOR EACH ROW WHEN (NEW.key_column IS NOT NULL AND OLD.key_column IS NULL)
 	EXECUTE FUNCTION ledger.key_config_restored();
 
 -- Each ledger's configuration, for ledgers the caller may SELECT.

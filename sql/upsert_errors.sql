@@ -22,15 +22,27 @@ SELECT ledger.set_rollup('k', 'ts', '1 day', '{"amount":"sum"}', key_column => '
 CREATE TABLE kt (ts timestamptz NOT NULL, m int, amount bigint, event_id text, version text) USING ledger;
 SELECT ledger.set_rollup('kt', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id', version_column => 'version');
 ALTER TABLE k ALTER COLUMN amount TYPE numeric;
--- a key only on an empty ledger; one way of naming it
+-- set_key only on an empty raw ledger; one way of naming a key
 CREATE TABLE kr (ts timestamptz NOT NULL, m int, amount bigint, event_id text) USING ledger;
 INSERT INTO kr VALUES ('2026-01-01', 1, 5, 'a');
-SELECT ledger.set_rollup('kr', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id');
+SELECT ledger.set_key('kr', 'event_id');
 TRUNCATE kr;
 SELECT ledger.set_key('kr', 'event_id');
 SELECT ledger.set_rollup('kr', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id');
 SELECT ledger.set_key('kr', NULL);
 SELECT ledger.set_rollup('kr', 'ts', '1 day', '{"amount":"sum"}', key_column => 'event_id');
+SELECT ledger.set_key('kr', 'event_id');
+DROP TABLE kr;
+-- a rollup ledger may get a key while it holds rows: those rows stay as
+-- they are (a replay of them is not recognized), and a min/max recomputed
+-- after a retraction still sees them
+CREATE TABLE kr (ts timestamptz NOT NULL, m int, amount bigint, lo bigint, event_id text) USING ledger;
+INSERT INTO kr VALUES ('2026-01-01', 1, 5, 5, 'a'), ('2026-01-01', 1, 7, 7, 'b');
+SELECT ledger.set_rollup('kr', 'ts', '1 day', '{"amount":"sum","lo":"min"}', key_column => 'event_id');
+INSERT INTO kr VALUES ('2026-01-01', 1, 3, 3, 'c'), ('2026-01-01', 1, 3, 3, 'c');
+SELECT m, amount, lo FROM kr;
+SELECT ledger.retract('kr', 'c');
+SELECT m, amount, lo FROM kr;
 DROP TABLE kr;
 -- an unkeyed ledger takes upserts as inserts
 SELECT ledger.upsert('unkeyed', ROW('2026-01-01', 1)::unkeyed);

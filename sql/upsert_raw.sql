@@ -76,8 +76,9 @@ FROM generate_series(1, 3000) g;
 -- the payload of a version is fixed per (id, version)
 UPDATE feed f SET total = (SELECT min(total) FROM feed x WHERE x.id = f.id AND x.version = f.version);
 INSERT INTO orders SELECT id, ts, customer, total, note, version FROM feed ORDER BY seq;
-COPY (SELECT id, ts, customer, total, note, version FROM feed ORDER BY seq DESC) TO '/tmp/ledger_upsert_raw.tsv';
-COPY orders FROM '/tmp/ledger_upsert_raw.tsv';
+SELECT '/tmp/ledger_upsert_raw_' || pg_backend_pid() || '.tsv' AS feedfile \gset
+COPY (SELECT id, ts, customer, total, note, version FROM feed ORDER BY seq DESC) TO :'feedfile';
+COPY orders FROM :'feedfile';
 INSERT INTO orders_ref SELECT DISTINCT ON (id) id, ts, customer, total, note, version
 	FROM feed ORDER BY id, version DESC;
 SELECT count(*) FROM orders;
@@ -115,3 +116,5 @@ SELECT order_id, note, version, extra FROM orders WHERE order_id = 'o1';
 DROP TABLE orders;
 SELECT count(*) FROM ledger.key_store k LEFT JOIN pg_class c ON c.oid = k.relid WHERE c.oid IS NULL;
 SELECT count(*) FROM ledger.key_config k LEFT JOIN pg_class c ON c.oid = k.relid WHERE c.oid IS NULL;
+
+DROP TABLE orders_ref, feed, readings;

@@ -158,8 +158,9 @@ BEGIN
 		FROM feed WHERE seq % 8 = b ORDER BY seq;
 	END LOOP;
 END $$;
-COPY (SELECT ts, merchant, status, amount, amount, amount, NULL, event_id, version FROM feed ORDER BY seq) TO '/tmp/ledger_upsert_feed.tsv';
-COPY pay FROM '/tmp/ledger_upsert_feed.tsv';
+SELECT '/tmp/ledger_upsert_feed_' || pg_backend_pid() || '.tsv' AS feedfile \gset
+COPY (SELECT ts, merchant, status, amount, amount, amount, NULL, event_id, version FROM feed ORDER BY seq) TO :'feedfile';
+COPY pay FROM :'feedfile';
 INSERT INTO pay SELECT ts, merchant, status, amount, amount, amount, NULL, event_id, version FROM feed ORDER BY seq DESC;
 SELECT count(*) AS groups, sum(n) AS events FROM pay;
 SELECT count(*) AS keys FROM pay_ref;
@@ -189,3 +190,7 @@ SET ledger.enable_custom_scan = off;
 SELECT * FROM pay_diff;
 RESET ledger.enable_custom_scan;
 SELECT ledger, keys, retracted > 0 AS has_retracted FROM ledger.keys WHERE ledger = 'pay'::regclass;
+
+DROP VIEW pay_diff, pay_expected;
+DROP FUNCTION ref_apply(pay);
+DROP TABLE pay, pay_ref, gen, ev, feed;

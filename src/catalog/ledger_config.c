@@ -494,11 +494,6 @@ ledger_set_rollup(PG_FUNCTION_ARGS)
 						 "it has a key set by ledger.set_key",
 						 "Name the key with set_rollup's key_column and version_column instead; remove the other with ledger.set_key(ledger, NULL) while the ledger is empty.");
 	}
-	if (old == NULL && newcfg.key_column != NULL &&
-		(rows > 0 || LedgerWriteHasRows(relid)))
-		rollup_error(rel, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-					 "the ledger holds rows, so it cannot get a key",
-					 "Rows stored before a key is set have no entry in the key store: create a keyed ledger and copy the rows with INSERT INTO new SELECT * FROM old.");
 	if (old != NULL && (rows > 0 || LedgerWriteHasRows(relid)))
 	{
 		if (!same_but_granularity(old, &newcfg))

@@ -413,18 +413,14 @@ ledger_commit_offset(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(ledger_key_config_restored);
 
 /*
- * AFTER INSERT trigger on ledger.key_config.  ledger.set_key refuses a
- * ledger that holds rows, so a key configuration arriving for a raw ledger
- * that already holds rows comes from a restore that loaded the ledger's
- * data first (pg_restore -j does): register the keys of its rows, so a
- * replay after the restore is still a no-op.
+ * Registers the rows a ledger holds when it gets its key: a raw ledger
+ * claims their keys (so replays of them are no-ops), a rollup ledger with
+ * min/max records its stored groups as key-less contributions (so min/max
+ * recomputation sees them).  The rows themselves do not change.
  */
-Datum
-ledger_key_config_restored(PG_FUNCTION_ARGS)
+static void
+backfill_keys(Oid relid)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	bool		isnull;
-	Oid			relid;
 	Relation	rel;
 	LedgerKeySpec *spec;
 	TableScanDesc scan;
@@ -433,23 +429,15 @@ ledger_key_config_restored(PG_FUNCTION_ARGS)
 	int			n = 0;
 	Snapshot	snapshot;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "ledger_key_config_restored: not called as a trigger");
-	relid = DatumGetObjectId(heap_getattr(trigdata->tg_trigtuple, 1,
-										  RelationGetDescr(trigdata->tg_relation),
-										  &isnull));
-	if (isnull || !LedgerIsLedgerRelid(relid))
-		return PointerGetDatum(NULL);
-
 	/* see the new configuration */
 	CacheInvalidateRelcacheByRelid(relid);
 	CommandCounterIncrement();
 	rel = table_open(relid, ShareRowExclusiveLock);
 	spec = LedgerKeyGet(rel);
-	if (spec == NULL || spec->rollup != NULL)
+	if (spec == NULL || (spec->rollup != NULL && !spec->minmax))
 	{
 		table_close(rel, NoLock);
-		return PointerGetDatum(NULL);
+		return;
 	}
 	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	scan = table_beginscan(rel, snapshot, 0, NULL);
@@ -482,5 +470,29 @@ ledger_key_config_restored(PG_FUNCTION_ARGS)
 		ExecDropSingleTupleTableSlot(slots[i]);
 	UnregisterSnapshot(snapshot);
 	table_close(rel, NoLock);
+}
+
+/*
+ * AFTER INSERT OR UPDATE trigger on ledger.key_config and ledger.config:
+ * a ledger getting a key registers the rows it already holds.
+ * ledger.set_key refuses a raw ledger that holds rows, so for raw ledgers
+ * this happens when a restore loads the rows before the key configuration
+ * (pg_restore -j does); ledger.set_rollup may add a key to a ledger that
+ * holds rows.
+ */
+Datum
+ledger_key_config_restored(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	bool		isnull;
+	Oid			relid;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "ledger_key_config_restored: not called as a trigger");
+	relid = DatumGetObjectId(heap_getattr(trigdata->tg_trigtuple, 1,
+										  RelationGetDescr(trigdata->tg_relation),
+										  &isnull));
+	if (!isnull && LedgerIsLedgerRelid(relid))
+		backfill_keys(relid);
 	return PointerGetDatum(NULL);
 }
