@@ -199,6 +199,29 @@ SELECT (SELECT sum(amount) FROM payments) = (SELECT sum(amount) FROM payments_he
 SELECT * FROM ledger.segments ORDER BY ledger::text, segment_id;
 
 \echo
+\echo == idempotent ingestion: an hourly rollup keyed by event_id
+CREATE TABLE payments_1h (LIKE payments) USING ledger;
+ALTER TABLE payments_1h ADD COLUMN version bigint, ADD COLUMN events bigint;
+SELECT ledger.set_rollup('payments_1h', time_column => 'ts', granularity => '1 hour',
+	metrics => '{"amount":"sum","fee":"sum","events":"count"}',
+	key_column => 'event_id', version_column => 'version');
+BEGIN;
+INSERT INTO payments_1h SELECT *, 1, NULL FROM payments;
+SELECT ledger.commit_offset('demo:payments', 0, (SELECT count(*) FROM payments));
+COMMIT;
+\echo -- the same events replayed (a consumer restarted without its offsets)
+INSERT INTO payments_1h SELECT *, 1, NULL FROM payments;
+\echo -- a correction: a newer version of one event, in another hour
+SELECT ledger.upsert('payments_1h', ROW(ts + interval '2 hours', event_id, merchant_id,
+	method, status, currency, amount + 1000, fee, attrs, 2, NULL)::payments_1h)
+FROM payments ORDER BY ts LIMIT 1;
+SELECT * FROM ledger.ingest_counts('payments_1h');
+SELECT (SELECT sum(events) FROM payments_1h) AS events,
+	   (SELECT sum(amount) FROM payments_1h) - (SELECT sum(amount) FROM payments) AS amount_change,
+	   (SELECT count(*) FROM payments_1h) AS rows_stored;
+SELECT * FROM ledger.offsets;
+
+\echo
 \echo == storage: ledger vs heap
 SELECT pg_size_pretty(ledger.table_size('payments')) AS ledger_size,
 	   pg_size_pretty(pg_total_relation_size('payments_heap')) AS heap_size,
