@@ -87,6 +87,7 @@ typedef struct RowConverter
 	Oid			typid;
 	int32		typmod;
 	TupleDesc	indesc;
+	TupleDesc	desc;			/* the ledger's, not reference counted */
 	TupleConversionMap *map;
 	EState	   *estate;
 	ResultRelInfo *rri;
@@ -100,6 +101,8 @@ converter_init(RowConverter *rc, Relation rel)
 {
 	memset(rc, 0, sizeof(RowConverter));
 	rc->rel = rel;
+	/* slots over a private copy: no resource owner entry per slot */
+	rc->desc = CreateTupleDescCopy(RelationGetDescr(rel));
 	rc->estate = CreateExecutorState();
 	rc->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rc->rri, rel, 0, NULL, 0);
@@ -132,7 +135,7 @@ converter_slot(RowConverter *rc, HeapTupleHeader rec)
 	conv = rc->map ? execute_attr_map_tuple(&tup, rc->map) : heap_copytuple(&tup);
 
 	if (rc->nused >= rc->nslots)
-		rc->slots[rc->nslots++] = MakeSingleTupleTableSlot(RelationGetDescr(rc->rel),
+		rc->slots[rc->nslots++] = MakeSingleTupleTableSlot(rc->desc,
 														   &TTSOpsHeapTuple);
 	slot = rc->slots[rc->nused++];
 	ExecStoreHeapTuple(conv, slot, true);
