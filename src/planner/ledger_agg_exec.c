@@ -16,6 +16,7 @@
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_type.h"
 #include "commands/explain.h"
+#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "ledger/scan.h"
 #include "miscadmin.h"
@@ -53,6 +54,22 @@ typedef struct AggAcc
 	Datum		value;			/* numeric sum, min/max */
 	bool		has;
 } AggAcc;
+
+/*
+ * A small direct-mapped cache of groups in front of the hash table, keyed
+ * by the bytes of the key values: rows of a recent group skip the hash
+ * table's typed hashing and equality (equal bytes are equal keys).
+ */
+#define GROUP_CACHE_SIZE 256
+
+typedef struct GroupCacheSlot
+{
+	bool		valid;
+	uint32		hash;
+	Datum	   *keys;			/* copies in tablecxt */
+	bool	   *nulls;
+	TupleHashEntry entry;
+} GroupCacheSlot;
 
 /* executor state */
 typedef struct LedgerAggState
@@ -101,9 +118,8 @@ typedef struct LedgerAggState
 	TupleTableSlot *outkeyslot;	/* group keys of a group being returned */
 	TupleHashTable hashtable;
 	MemoryContext tablecxt;
-	TupleHashEntry last;		/* the group of the previous row */
-	Datum	   *last_keys;
-	bool	   *last_nulls;
+	struct GroupCacheSlot *cache;	/* recent groups by raw key bytes */
+	bool		reset_per_row;	/* expressions run per row */
 	AggAcc	   *plain;			/* no GROUP BY: the one group */
 	bool		done;			/* aggregated */
 	TupleHashIterator iter;
@@ -225,8 +241,6 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 	st->trunc_valid = palloc0(sizeof(bool) * Max(st->nkeys, 1));
 	st->key_len = palloc0(sizeof(int16) * Max(st->nkeys, 1));
 	st->key_byval = palloc0(sizeof(bool) * Max(st->nkeys, 1));
-	st->last_keys = palloc0(sizeof(Datum) * Max(st->nkeys, 1));
-	st->last_nulls = palloc0(sizeof(bool) * Max(st->nkeys, 1));
 	keydesc = CreateTemplateTupleDesc(Max(st->nkeys, 1));
 	keycols = palloc(sizeof(AttrNumber) * Max(st->nkeys, 1));
 	eqfuncs = palloc(sizeof(Oid) * Max(st->nkeys, 1));
@@ -349,6 +363,15 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 
 	st->tablecxt = AllocSetContextCreate(estate->es_query_cxt, "ledger aggregate groups",
 										 ALLOCSET_DEFAULT_SIZES);
+	st->cache = MemoryContextAllocZero(st->tablecxt,
+									   sizeof(GroupCacheSlot) * GROUP_CACHE_SIZE);
+	st->reset_per_row = (st->qual != NULL);
+	for (k = 0; k < st->nkeys; k++)
+		if (st->key_kind[k] == KEY_EXPR)
+			st->reset_per_row = true;
+	for (k = 0; k < st->naggs; k++)
+		if (st->agg_state[k] != NULL)
+			st->reset_per_row = true;
 	if (st->nkeys > 0)
 		st->hashtable = BuildTupleHashTableExt(ps, keydesc, st->nkeys, keycols,
 											   eqfuncs, hashfns, colls, 1024,
@@ -561,6 +584,92 @@ finalize(LedgerAggState *st, int a, AggAcc *ac, bool *isnull)
 	return (Datum) 0;
 }
 
+/*
+ * A hash of a key value's bytes for the group cache; *cacheable is
+ * cleared for values whose bytes do not identify them (compressed or
+ * external varlenas, cstrings).
+ */
+static inline uint32
+key_bytes_hash(LedgerAggState *st, int k, Datum v, bool isnull, bool *cacheable)
+{
+	if (isnull)
+		return 0x9e3779b9;
+	if (st->key_byval[k])
+		return hash_bytes_uint32((uint32) v) ^ (uint32) ((uint64) v >> 32);
+	if (st->key_len[k] == -1)
+	{
+		struct varlena *p = (struct varlena *) DatumGetPointer(v);
+
+		if (VARATT_IS_EXTENDED(p) && !VARATT_IS_SHORT(p))
+		{
+			*cacheable = false;
+			return 0;
+		}
+		return hash_bytes((const unsigned char *) VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
+	}
+	if (st->key_len[k] > 0)
+		return hash_bytes((const unsigned char *) DatumGetPointer(v), st->key_len[k]);
+	*cacheable = false;
+	return 0;
+}
+
+/* true if the cached group has exactly the keys in ks */
+static inline bool
+cache_keys_equal(LedgerAggState *st, GroupCacheSlot *cs, TupleTableSlot *ks)
+{
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		if (cs->nulls[k] != ks->tts_isnull[k])
+			return false;
+		if (ks->tts_isnull[k])
+			continue;
+		if (st->key_byval[k])
+		{
+			if (cs->keys[k] != ks->tts_values[k])
+				return false;
+		}
+		else if (st->key_len[k] == -1)
+		{
+			struct varlena *a = (struct varlena *) DatumGetPointer(cs->keys[k]);
+			struct varlena *b = (struct varlena *) DatumGetPointer(ks->tts_values[k]);
+
+			if (VARSIZE_ANY_EXHDR(a) != VARSIZE_ANY_EXHDR(b) ||
+				memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) != 0)
+				return false;
+		}
+		else if (memcmp(DatumGetPointer(cs->keys[k]), DatumGetPointer(ks->tts_values[k]),
+						st->key_len[k]) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* puts a group into its cache slot, copying the keys */
+static void
+cache_fill(LedgerAggState *st, GroupCacheSlot *cs, uint32 h, TupleTableSlot *ks,
+		   TupleHashEntry entry)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->tablecxt);
+
+	if (cs->keys == NULL)
+	{
+		cs->keys = palloc0(sizeof(Datum) * st->nkeys);
+		cs->nulls = palloc0(sizeof(bool) * st->nkeys);
+	}
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		if (cs->valid && !st->key_byval[k] && !cs->nulls[k])
+			pfree(DatumGetPointer(cs->keys[k]));
+		cs->nulls[k] = ks->tts_isnull[k];
+		cs->keys[k] = ks->tts_isnull[k] ? (Datum) 0 :
+			datumCopy(ks->tts_values[k], st->key_byval[k], st->key_len[k]);
+	}
+	MemoryContextSwitchTo(old);
+	cs->hash = h;
+	cs->entry = entry;
+	cs->valid = true;
+}
+
 /* reads every row and aggregates it */
 static void
 aggregate_all(LedgerAggState *st)
@@ -588,7 +697,8 @@ aggregate_all(LedgerAggState *st)
 		AggAcc	   *acc;
 
 		CHECK_FOR_INTERRUPTS();
-		ResetExprContext(econtext);
+		if (st->reset_per_row)
+			ResetExprContext(econtext);
 		if (!LedgerReaderNext(reader, in))
 			break;
 		if (st->qual && !ExecQual(st->qual, econtext))
@@ -599,8 +709,10 @@ aggregate_all(LedgerAggState *st)
 			acc = st->plain;
 		else
 		{
-			bool		same = st->last != NULL;
 			bool		isnew;
+			bool		cacheable = true;
+			uint32		h = 0x3c6ef372;
+			GroupCacheSlot *cs;
 
 			ExecClearTuple(ks);
 			for (int k = 0; k < st->nkeys; k++)
@@ -625,12 +737,11 @@ aggregate_all(LedgerAggState *st)
 				}
 				ks->tts_values[k] = v;
 				ks->tts_isnull[k] = isnull;
-				if (same && (isnull != st->last_nulls[k] ||
-							 (!isnull && !datumIsEqual(v, st->last_keys[k],
-													   st->key_byval[k], st->key_len[k]))))
-					same = false;
+				h = hash_combine(h, key_bytes_hash(st, k, v, isnull, &cacheable));
 			}
-			if (!same)
+			cs = &st->cache[h % GROUP_CACHE_SIZE];
+			if (!cacheable || !cs->valid || cs->hash != h ||
+				!cache_keys_equal(st, cs, ks))
 			{
 				TupleHashEntry entry;
 
@@ -642,22 +753,12 @@ aggregate_all(LedgerAggState *st)
 															   sizeof(AggAcc) * Max(st->naggs, 1));
 					st->groups++;
 				}
-				st->last = entry;
-
-				/* remember the keys (the group's own copy holds them) */
-				old = MemoryContextSwitchTo(st->tablecxt);
-				for (int k = 0; k < st->nkeys; k++)
-				{
-					if (!st->key_byval[k] && st->last_keys[k] != (Datum) 0 &&
-						!st->last_nulls[k])
-						pfree(DatumGetPointer(st->last_keys[k]));
-					st->last_nulls[k] = ks->tts_isnull[k];
-					st->last_keys[k] = ks->tts_isnull[k] ? (Datum) 0 :
-						datumCopy(ks->tts_values[k], st->key_byval[k], st->key_len[k]);
-				}
-				MemoryContextSwitchTo(old);
+				if (cacheable)
+					cache_fill(st, cs, h, ks, entry);
+				acc = (AggAcc *) entry->additional;
 			}
-			acc = (AggAcc *) st->last->additional;
+			else
+				acc = (AggAcc *) cs->entry->additional;
 		}
 		accumulate(st, acc, econtext);
 	}

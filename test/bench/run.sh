@@ -612,11 +612,11 @@ selective_pair() {
 				grep -Eo '(Parallel )?(Index Only Scan|Index Scan|Bitmap Index Scan|Bitmap Heap Scan|Seq Scan)( using [a-z0-9_]+)?' |
 				sort -u | paste -sd, - | sed 's/,/, /g')"
 			echo "  ledger plan (timed):  $(psql_q "EXPLAIN (COSTS OFF) $sqll" |
-				grep -Eo 'Gather|Custom Scan \(LedgerScan\)|Seq Scan' | sort -u | paste -sd, - | sed 's/,/, /g')"
+				grep -Eo 'Gather|Custom Scan \((LedgerScan|LedgerAgg)\)|Seq Scan' | sort -u | paste -sd, - | sed 's/,/, /g' || true)"
 			echo "  ledger EXPLAIN (ANALYZE), serial, untimed:"
 			psql_q "SET max_parallel_workers_per_gather = 0" \
 				"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) $sqll" |
-				grep -E 'LedgerScan|Ledger Filter|Columns:|Segments|Rows Selected|Blocks Decompressed' |
+				grep -E 'LedgerScan|LedgerAgg|Ledger Filter|Columns:|Segments|Rows Selected|Rows Aggregated|Groups:|Blocks Decompressed' |
 				sed 's/^ */    /'
 		} >>"$WORK/explain.txt"
 	fi
