@@ -686,6 +686,7 @@ aggregate_all(LedgerAggState *st)
 							   estate->es_query_cxt);
 	reader = LedgerReaderBegin(st->rel, estate->es_snapshot, st->wanted, true);
 	LedgerReaderSetFilter(reader, st->filter, &st->stats);
+	LedgerReaderSetNoTids(reader);
 	MemoryContextSwitchTo(old);
 
 	if (st->nkeys == 0)

@@ -66,6 +66,7 @@ reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
 	r->constnull = palloc0(sizeof(bool) * Max(r->natts, 1));
 	r->values = palloc0(sizeof(Datum *) * Max(r->natts, 1));
 	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
+	r->active = palloc0(sizeof(int) * Max(r->natts, 1));
 	r->block = -1;
 	r->last_events = EVENTS_NONE;
 	LedgerBlobCacheReaderBegin();
@@ -128,6 +129,8 @@ LedgerReaderSetDescriptor(LedgerReader *r, TupleDesc tupdesc)
 	r->constnull = palloc0(sizeof(bool) * Max(r->natts, 1));
 	r->values = palloc0(sizeof(Datum *) * Max(r->natts, 1));
 	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
+	r->active = palloc0(sizeof(int) * Max(r->natts, 1));
+	r->filled_slot = NULL;
 	r->arrays_rows = 0;
 	r->physical = true;
 	MemoryContextSwitchTo(old);
@@ -143,6 +146,13 @@ LedgerReaderBeginSegments(Relation rel, Snapshot snapshot,
 	/* some of the segments only: a key's rows may net to no events */
 	r->partial = true;
 	return r;
+}
+
+/* rows need no TID (aggregation inside the scan) */
+void
+LedgerReaderSetNoTids(LedgerReader *r)
+{
+	r->no_tids = true;
 }
 
 /* events the row last returned stands for */
@@ -455,6 +465,8 @@ store_buffered(LedgerReader *r, LedgerBufferedRows *run, int idx,
 	/* never write past the slot's own attributes */
 	int			natts = Min(r->natts, slot->tts_tupleDescriptor->natts);
 
+	r->filled_slot = NULL;
+
 	for (int i = 0; i < natts; i++)
 	{
 		if (!r->wanted[i])
@@ -551,20 +563,38 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 				load_block(r);
 				idx = r->row % LEDGER_BLOCK_ROWS;
 				natts = Min(r->natts, slot->tts_tupleDescriptor->natts);
-				for (int i = 0; i < natts; i++)
+				if (slot == r->filled_slot && r->seg == r->filled_seg)
 				{
-					if (r->readers[i] != NULL)
+					/* the columns without data hold their values already */
+					for (int j = 0; j < r->nactive; j++)
 					{
+						int			i = r->active[j];
+
 						slot->tts_values[i] = r->values[i][idx];
 						slot->tts_isnull[i] = r->isnull[i][idx];
 					}
-					else if (r->constnull[i])
+				}
+				else
+				{
+					r->nactive = 0;
+					for (int i = 0; i < natts; i++)
 					{
-						slot->tts_values[i] = (Datum) 0;
-						slot->tts_isnull[i] = true;
+						if (r->readers[i] != NULL)
+						{
+							slot->tts_values[i] = r->values[i][idx];
+							slot->tts_isnull[i] = r->isnull[i][idx];
+							r->active[r->nactive++] = i;
+						}
+						else if (r->constnull[i])
+						{
+							slot->tts_values[i] = (Datum) 0;
+							slot->tts_isnull[i] = true;
+						}
+						else
+							fill_missing(slot, i);
 					}
-					else
-						fill_missing(slot, i);
+					r->filled_slot = slot;
+					r->filled_seg = r->seg;
 				}
 				if (!row_live(r, slot))
 				{
@@ -572,7 +602,8 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 					continue;
 				}
 				ExecStoreVirtualTuple(slot);
-				LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);
+				if (!r->no_tids)
+					LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);
 				slot->tts_tableOid = RelationGetRelid(r->rel);
 				r->last_events = r->events_reader ? r->events[idx] : EVENTS_NONE;
 				r->row++;

@@ -53,6 +53,11 @@ struct LedgerReader
 	LedgerSegmentMeta *seg;		/* NULL if none */
 	LedgerColumnReader **readers;	/* per attribute, NULL if not stored */
 	bool	   *constnull;		/* true: unwanted column, reads as NULL */
+	int		   *active;			/* columns with data in the segment */
+	int			nactive;
+	TupleTableSlot *filled_slot;	/* holds the segment's NULL and missing */
+	LedgerSegmentMeta *filled_seg;	/* columns already (see scan_next_physical) */
+	bool		no_tids;		/* callers need no TIDs */
 	int			row;			/* next row index in the segment */
 	int			row_end;		/* end of the rows to return */
 	int			block;			/* block decoded into values/isnull, or -1 */

@@ -104,6 +104,9 @@ extern LedgerReader *LedgerReaderBeginSegments(Relation rel, Snapshot snapshot,
 											   LedgerSegmentMeta *segments,
 											   int nsegments);
 
+/* the rows need no TIDs (aggregation inside the scan) */
+extern void LedgerReaderSetNoTids(LedgerReader *reader);
+
 /* events the row last returned stands for (rollup ledgers; else 1) */
 extern int64 LedgerReaderLastEvents(LedgerReader *reader);
 
