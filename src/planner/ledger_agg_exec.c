@@ -68,7 +68,8 @@ typedef struct GroupCacheSlot
 	uint32		hash;
 	Datum	   *keys;			/* copies in tablecxt */
 	bool	   *nulls;
-	TupleHashEntry entry;
+	AggAcc	   *acc;			/* the group's accumulators (stable: hash
+								 * table entries move when it grows) */
 } GroupCacheSlot;
 
 /* executor state */
@@ -647,7 +648,7 @@ cache_keys_equal(LedgerAggState *st, GroupCacheSlot *cs, TupleTableSlot *ks)
 /* puts a group into its cache slot, copying the keys */
 static void
 cache_fill(LedgerAggState *st, GroupCacheSlot *cs, uint32 h, TupleTableSlot *ks,
-		   TupleHashEntry entry)
+		   AggAcc *acc)
 {
 	MemoryContext old = MemoryContextSwitchTo(st->tablecxt);
 
@@ -666,7 +667,7 @@ cache_fill(LedgerAggState *st, GroupCacheSlot *cs, uint32 h, TupleTableSlot *ks,
 	}
 	MemoryContextSwitchTo(old);
 	cs->hash = h;
-	cs->entry = entry;
+	cs->acc = acc;
 	cs->valid = true;
 }
 
@@ -754,12 +755,12 @@ aggregate_all(LedgerAggState *st)
 															   sizeof(AggAcc) * Max(st->naggs, 1));
 					st->groups++;
 				}
-				if (cacheable)
-					cache_fill(st, cs, h, ks, entry);
 				acc = (AggAcc *) entry->additional;
+				if (cacheable)
+					cache_fill(st, cs, h, ks, acc);
 			}
 			else
-				acc = (AggAcc *) cs->entry->additional;
+				acc = cs->acc;
 		}
 		accumulate(st, acc, econtext);
 	}
