@@ -398,11 +398,24 @@ load_block(LedgerReader *r)
 	for (int i = 0; i < r->natts; i++)
 	{
 		int			n;
+		Form_pg_attribute att;
 
 		if (r->readers[i] == NULL)
 			continue;
-		n = LedgerColumnReaderReadBlock(r->readers[i], block, r->values[i],
-										r->isnull[i]);
+		att = TupleDescAttr(r->tupdesc, i);
+
+		/* pass-by-value columns may be decoded already */
+		n = att->attbyval ?
+			scan_blockcache_get(r->rel->rd_node.relNode, r->seg->segment_id, i + 1,
+								att->atttypid, block, r->values[i], r->isnull[i]) : -1;
+		if (n < 0)
+		{
+			n = LedgerColumnReaderReadBlock(r->readers[i], block, r->values[i],
+											r->isnull[i]);
+			if (att->attbyval && n == expect)
+				scan_blockcache_put(r->rel->rd_node.relNode, r->seg->segment_id, i + 1,
+									att->atttypid, block, r->values[i], r->isnull[i], n);
+		}
 		if (r->stats)
 			r->stats->blocks++;
 		if (n != expect)

@@ -155,4 +155,12 @@ extern LedgerRollupScan *scan_rollup_begin(LedgerReader *r,
 extern bool scan_rollup_next(LedgerRollupScan *rs, TupleTableSlot *slot);
 extern void scan_rollup_end(LedgerRollupScan *rs);
 
+/* decoded blocks of pass-by-value columns (ledger_blockcache.c) */
+extern int	scan_blockcache_get(Oid storage, int64 segment_id, int attnum,
+								Oid typid, int block, Datum *values,
+								bool *isnull);
+extern void scan_blockcache_put(Oid storage, int64 segment_id, int attnum,
+								Oid typid, int block, Datum *values,
+								bool *isnull, int n);
+
 #endif							/* LEDGER_SCAN_INTERNAL_H */

@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger_blockcache.c
+ *	  A backend-local cache of decoded column blocks of pass-by-value
+ *	  columns (times, integers, floats): a query that reads the same blocks
+ *	  again (dashboards, the same filter with other parameters) skips their
+ *	  decompression and decoding.
+ *
+ * NOTES
+ *	  Segments never change and segment ids are never reused, so an entry
+ *	  keyed by (storage, segment, attribute, type, block) is never stale.
+ *	  A hit copies the block's values into the reader's arrays (values of
+ *	  pass-by-value types need no backing memory), so entries can be
+ *	  evicted at any time; least recently used first, within half of
+ *	  ledger.cache_size (the blob cache has the other half).  ledger.
+ *	  cache_size = 0 switches it off.
+ *
+ * IDENTIFICATION
+ *	  src/scan/ledger_blockcache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/ilist.h"
+#include "ledger/ledger.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "scan_internal.h"
+
+typedef struct BlockKey
+{
+	Oid			storage;
+	Oid			typid;
+	int64		segment_id;
+	int32		attnum;
+	int32		block;
+} BlockKey;
+
+typedef struct BlockEntry
+{
+	BlockKey	key;			/* hash key */
+	dlist_node	lru;			/* most recently used at the head */
+	int			n;
+	Datum	   *values;
+	bool	   *isnull;
+	Size		size;
+} BlockEntry;
+
+static HTAB *BlockCache = NULL;
+static MemoryContext BlockCacheContext = NULL;
+static dlist_head BlockLru = DLIST_STATIC_INIT(BlockLru);
+static Size BlockCacheBytes = 0;
+
+/* the cache's budget in bytes */
+static Size
+budget(void)
+{
+	return (Size) ledger_cache_size * 1024 / 2;
+}
+
+static void
+init_cache(void)
+{
+	HASHCTL		ctl;
+
+	BlockCacheContext = AllocSetContextCreate(TopMemoryContext,
+											  "ledger decoded blocks",
+											  ALLOCSET_DEFAULT_SIZES);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(BlockKey);
+	ctl.entrysize = sizeof(BlockEntry);
+	ctl.hcxt = BlockCacheContext;
+	BlockCache = hash_create("ledger decoded blocks", 256, &ctl,
+							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+static void
+make_key(BlockKey *key, Oid storage, int64 segment_id, int attnum, Oid typid,
+		 int block)
+{
+	memset(key, 0, sizeof(BlockKey));
+	key->storage = storage;
+	key->typid = typid;
+	key->segment_id = segment_id;
+	key->attnum = attnum;
+	key->block = block;
+}
+
+static void
+evict(BlockEntry *e)
+{
+	dlist_delete(&e->lru);
+	BlockCacheBytes -= e->size;
+	pfree(e->values);
+	pfree(e->isnull);
+	hash_search(BlockCache, &e->key, HASH_REMOVE, NULL);
+}
+
+/*
+ * Copies a cached block into values/isnull (room for a block); returns its
+ * row count, or -1 if it is not cached.
+ */
+int
+scan_blockcache_get(Oid storage, int64 segment_id, int attnum, Oid typid,
+					int block, Datum *values, bool *isnull)
+{
+	BlockKey	key;
+	BlockEntry *e;
+
+	if (BlockCache == NULL || budget() == 0)
+		return -1;
+	make_key(&key, storage, segment_id, attnum, typid, block);
+	e = hash_search(BlockCache, &key, HASH_FIND, NULL);
+	if (e == NULL)
+		return -1;
+	dlist_move_head(&BlockLru, &e->lru);
+	memcpy(values, e->values, sizeof(Datum) * e->n);
+	memcpy(isnull, e->isnull, sizeof(bool) * e->n);
+	return e->n;
+}
+
+/* remembers a decoded block of a pass-by-value column */
+void
+scan_blockcache_put(Oid storage, int64 segment_id, int attnum, Oid typid,
+					int block, Datum *values, bool *isnull, int n)
+{
+	BlockKey	key;
+	BlockEntry *e;
+	bool		found;
+	Size		size = (sizeof(Datum) + sizeof(bool)) * Max(n, 1);
+	Datum	   *cvalues;
+	bool	   *cisnull;
+
+	if (budget() == 0 || size > budget() / 4)
+		return;
+	if (BlockCache == NULL)
+		init_cache();
+	while (BlockCacheBytes + size > budget() && !dlist_is_empty(&BlockLru))
+		evict(dlist_container(BlockEntry, lru, dlist_tail_node(&BlockLru)));
+	make_key(&key, storage, segment_id, attnum, typid, block);
+	if (hash_search(BlockCache, &key, HASH_FIND, NULL) != NULL)
+		return;
+	/* the copies first: an entry is complete once it is in the table */
+	cvalues = MemoryContextAlloc(BlockCacheContext, sizeof(Datum) * Max(n, 1));
+	cisnull = MemoryContextAlloc(BlockCacheContext, sizeof(bool) * Max(n, 1));
+	memcpy(cvalues, values, sizeof(Datum) * n);
+	memcpy(cisnull, isnull, sizeof(bool) * n);
+	e = hash_search(BlockCache, &key, HASH_ENTER, &found);
+	e->n = n;
+	e->size = size;
+	e->values = cvalues;
+	e->isnull = cisnull;
+	dlist_push_head(&BlockLru, &e->lru);
+	BlockCacheBytes += size;
+}
