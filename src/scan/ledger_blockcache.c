@@ -8,7 +8,8 @@
  *
  * NOTES
  *	  Segments never change and segment ids are never reused, so an entry
- *	  keyed by (storage, segment, attribute, type, block) is never stale.
+ *	  keyed by (segment id sequence, storage, segment, attribute, type,
+ *	  block) is never stale.
  *	  A hit copies the block's values into the reader's arrays (values of
  *	  pass-by-value types need no backing memory), so entries can be
  *	  evicted at any time; least recently used first, within half of
@@ -30,6 +31,8 @@
 
 typedef struct BlockKey
 {
+	Oid			epoch;			/* ledger.segment_id_seq: segment ids restart
+								 * when the extension is created again */
 	Oid			storage;
 	Oid			typid;
 	int64		segment_id;
@@ -76,10 +79,11 @@ init_cache(void)
 }
 
 static void
-make_key(BlockKey *key, Oid storage, int64 segment_id, int attnum, Oid typid,
-		 int block)
+make_key(BlockKey *key, Oid epoch, Oid storage, int64 segment_id, int attnum,
+		 Oid typid, int block)
 {
 	memset(key, 0, sizeof(BlockKey));
+	key->epoch = epoch;
 	key->storage = storage;
 	key->typid = typid;
 	key->segment_id = segment_id;
@@ -102,15 +106,15 @@ evict(BlockEntry *e)
  * row count, or -1 if it is not cached.
  */
 int
-scan_blockcache_get(Oid storage, int64 segment_id, int attnum, Oid typid,
-					int block, Datum *values, bool *isnull)
+scan_blockcache_get(Oid epoch, Oid storage, int64 segment_id, int attnum,
+					Oid typid, int block, Datum *values, bool *isnull)
 {
 	BlockKey	key;
 	BlockEntry *e;
 
 	if (BlockCache == NULL || budget() == 0)
 		return -1;
-	make_key(&key, storage, segment_id, attnum, typid, block);
+	make_key(&key, epoch, storage, segment_id, attnum, typid, block);
 	e = hash_search(BlockCache, &key, HASH_FIND, NULL);
 	if (e == NULL)
 		return -1;
@@ -122,8 +126,8 @@ scan_blockcache_get(Oid storage, int64 segment_id, int attnum, Oid typid,
 
 /* remembers a decoded block of a pass-by-value column */
 void
-scan_blockcache_put(Oid storage, int64 segment_id, int attnum, Oid typid,
-					int block, Datum *values, bool *isnull, int n)
+scan_blockcache_put(Oid epoch, Oid storage, int64 segment_id, int attnum,
+					Oid typid, int block, Datum *values, bool *isnull, int n)
 {
 	BlockKey	key;
 	BlockEntry *e;
@@ -138,7 +142,7 @@ scan_blockcache_put(Oid storage, int64 segment_id, int attnum, Oid typid,
 		init_cache();
 	while (BlockCacheBytes + size > budget() && !dlist_is_empty(&BlockLru))
 		evict(dlist_container(BlockEntry, lru, dlist_tail_node(&BlockLru)));
-	make_key(&key, storage, segment_id, attnum, typid, block);
+	make_key(&key, epoch, storage, segment_id, attnum, typid, block);
 	if (hash_search(BlockCache, &key, HASH_FIND, NULL) != NULL)
 		return;
 	/* the copies first: an entry is complete once it is in the table */

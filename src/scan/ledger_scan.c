@@ -69,6 +69,7 @@ reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
 	r->active = palloc0(sizeof(int) * Max(r->natts, 1));
 	r->block = -1;
 	r->last_events = EVENTS_NONE;
+	r->epoch = LedgerCatalogRelid("segment_id_seq", true);
 	LedgerBlobCacheReaderBegin();
 
 	/* a raw keyed ledger hides rows whose key was replaced or retracted */
@@ -406,14 +407,14 @@ load_block(LedgerReader *r)
 
 		/* pass-by-value columns may be decoded already */
 		n = att->attbyval ?
-			scan_blockcache_get(r->rel->rd_node.relNode, r->seg->segment_id, i + 1,
+			scan_blockcache_get(r->epoch, r->rel->rd_node.relNode, r->seg->segment_id, i + 1,
 								att->atttypid, block, r->values[i], r->isnull[i]) : -1;
 		if (n < 0)
 		{
 			n = LedgerColumnReaderReadBlock(r->readers[i], block, r->values[i],
 											r->isnull[i]);
 			if (att->attbyval && n == expect)
-				scan_blockcache_put(r->rel->rd_node.relNode, r->seg->segment_id, i + 1,
+				scan_blockcache_put(r->epoch, r->rel->rd_node.relNode, r->seg->segment_id, i + 1,
 									att->atttypid, block, r->values[i], r->isnull[i], n);
 		}
 		if (r->stats)

@@ -58,6 +58,7 @@ struct LedgerReader
 	TupleTableSlot *filled_slot;	/* holds the segment's NULL and missing */
 	LedgerSegmentMeta *filled_seg;	/* columns already (see scan_next_physical) */
 	bool		no_tids;		/* callers need no TIDs */
+	Oid			epoch;			/* ledger.segment_id_seq (decoded-block cache) */
 	int			row;			/* next row index in the segment */
 	int			row_end;		/* end of the rows to return */
 	int			block;			/* block decoded into values/isnull, or -1 */
@@ -156,11 +157,11 @@ extern bool scan_rollup_next(LedgerRollupScan *rs, TupleTableSlot *slot);
 extern void scan_rollup_end(LedgerRollupScan *rs);
 
 /* decoded blocks of pass-by-value columns (ledger_blockcache.c) */
-extern int	scan_blockcache_get(Oid storage, int64 segment_id, int attnum,
-								Oid typid, int block, Datum *values,
-								bool *isnull);
-extern void scan_blockcache_put(Oid storage, int64 segment_id, int attnum,
-								Oid typid, int block, Datum *values,
-								bool *isnull, int n);
+extern int	scan_blockcache_get(Oid epoch, Oid storage, int64 segment_id,
+								int attnum, Oid typid, int block,
+								Datum *values, bool *isnull);
+extern void scan_blockcache_put(Oid epoch, Oid storage, int64 segment_id,
+								int attnum, Oid typid, int block,
+								Datum *values, bool *isnull, int n);
 
 #endif							/* LEDGER_SCAN_INTERNAL_H */
