@@ -40,6 +40,8 @@
 typedef enum KeyKind
 {
 	KEY_EXPR,					/* evaluated per row */
+	KEY_MEMO,					/* an expression of one column, remembered
+								 * per value of the column */
 	KEY_VAR,					/* a column */
 	KEY_TRUNC					/* date_trunc(unit, time column) */
 } KeyKind;
@@ -72,6 +74,23 @@ typedef struct GroupCacheSlot
 								 * table entries move when it grows) */
 } GroupCacheSlot;
 
+/*
+ * Recent results of a key expression of one column (attrs->>'k',
+ * lower(method)), by the bytes of the column's value: dictionary-encoded
+ * columns repeat few values, and stable expressions give one result per
+ * value within a statement.
+ */
+#define MEMO_SIZE 64
+
+typedef struct MemoSlot
+{
+	bool		valid;
+	uint32		hash;
+	Datum		input;			/* copies in tablecxt */
+	Datum		result;
+	bool		result_null;
+} MemoSlot;
+
 /* executor state */
 typedef struct LedgerAggState
 {
@@ -87,7 +106,10 @@ typedef struct LedgerAggState
 	/* per key */
 	KeyKind    *key_kind;
 	AttrNumber *key_attno;		/* KEY_VAR, KEY_TRUNC: the column */
-	ExprState **key_state;		/* KEY_EXPR */
+	ExprState **key_state;		/* KEY_EXPR, KEY_MEMO */
+	struct MemoSlot **memo;		/* KEY_MEMO: recent (input, result) pairs */
+	int16	   *in_len;			/* KEY_MEMO: the column's type */
+	bool	   *in_byval;
 	FmgrInfo   *trunc_fn;		/* KEY_TRUNC */
 	Datum	   *trunc_unit;
 	Interval  **trunc_step;		/* one unit, or NULL: no range cache */
@@ -233,6 +255,9 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 	st->key_kind = palloc0(sizeof(KeyKind) * Max(st->nkeys, 1));
 	st->key_attno = palloc0(sizeof(AttrNumber) * Max(st->nkeys, 1));
 	st->key_state = palloc0(sizeof(ExprState *) * Max(st->nkeys, 1));
+	st->memo = palloc0(sizeof(MemoSlot *) * Max(st->nkeys, 1));
+	st->in_len = palloc0(sizeof(int16) * Max(st->nkeys, 1));
+	st->in_byval = palloc0(sizeof(bool) * Max(st->nkeys, 1));
 	st->trunc_fn = palloc0(sizeof(FmgrInfo) * Max(st->nkeys, 1));
 	st->trunc_unit = palloc0(sizeof(Datum) * Max(st->nkeys, 1));
 	st->trunc_step = palloc0(sizeof(Interval *) * Max(st->nkeys, 1));
@@ -292,8 +317,28 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 		}
 		else
 		{
+			Bitmapset  *cols = NULL;
+			int			col;
+
 			st->key_kind[k] = KEY_EXPR;
 			st->key_state[k] = ExecInitExpr(e, ps);
+
+			/* one column, no volatile function: remember results per value */
+			pull_varattnos((Node *) e, st->rti, &cols);
+			if (bms_get_singleton_member(cols, &col) &&
+				col + FirstLowInvalidHeapAttributeNumber > 0 &&
+				col + FirstLowInvalidHeapAttributeNumber <= natts &&
+				!contain_volatile_functions((Node *) e))
+			{
+				Form_pg_attribute att = TupleDescAttr(RelationGetDescr(st->rel),
+													  col + FirstLowInvalidHeapAttributeNumber - 1);
+
+				st->key_kind[k] = KEY_MEMO;
+				st->key_attno[k] = att->attnum;
+				st->in_len[k] = att->attlen;
+				st->in_byval[k] = att->attbyval;
+				st->memo[k] = palloc0(sizeof(MemoSlot) * MEMO_SIZE);
+			}
 		}
 		k++;
 	}
@@ -368,7 +413,7 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 									   sizeof(GroupCacheSlot) * GROUP_CACHE_SIZE);
 	st->reset_per_row = (st->qual != NULL);
 	for (k = 0; k < st->nkeys; k++)
-		if (st->key_kind[k] == KEY_EXPR)
+		if (st->key_kind[k] == KEY_EXPR || st->key_kind[k] == KEY_MEMO)
 			st->reset_per_row = true;
 	for (k = 0; k < st->naggs; k++)
 		if (st->agg_state[k] != NULL)
@@ -586,18 +631,15 @@ finalize(LedgerAggState *st, int a, AggAcc *ac, bool *isnull)
 }
 
 /*
- * A hash of a key value's bytes for the group cache; *cacheable is
- * cleared for values whose bytes do not identify them (compressed or
- * external varlenas, cstrings).
+ * A hash of a value's bytes; *cacheable is cleared for values whose bytes
+ * do not identify them (compressed or external varlenas, cstrings).
  */
 static inline uint32
-key_bytes_hash(LedgerAggState *st, int k, Datum v, bool isnull, bool *cacheable)
+value_bytes_hash(Datum v, int16 len, bool byval, bool *cacheable)
 {
-	if (isnull)
-		return 0x9e3779b9;
-	if (st->key_byval[k])
+	if (byval)
 		return hash_bytes_uint32((uint32) v) ^ (uint32) ((uint64) v >> 32);
-	if (st->key_len[k] == -1)
+	if (len == -1)
 	{
 		struct varlena *p = (struct varlena *) DatumGetPointer(v);
 
@@ -608,10 +650,36 @@ key_bytes_hash(LedgerAggState *st, int k, Datum v, bool isnull, bool *cacheable)
 		}
 		return hash_bytes((const unsigned char *) VARDATA_ANY(p), VARSIZE_ANY_EXHDR(p));
 	}
-	if (st->key_len[k] > 0)
-		return hash_bytes((const unsigned char *) DatumGetPointer(v), st->key_len[k]);
+	if (len > 0)
+		return hash_bytes((const unsigned char *) DatumGetPointer(v), len);
 	*cacheable = false;
 	return 0;
+}
+
+/* true if two values hashed by value_bytes_hash have the same bytes */
+static inline bool
+value_bytes_equal(Datum a, Datum b, int16 len, bool byval)
+{
+	if (byval)
+		return a == b;
+	if (len == -1)
+	{
+		struct varlena *x = (struct varlena *) DatumGetPointer(a);
+		struct varlena *y = (struct varlena *) DatumGetPointer(b);
+
+		return VARSIZE_ANY_EXHDR(x) == VARSIZE_ANY_EXHDR(y) &&
+			memcmp(VARDATA_ANY(x), VARDATA_ANY(y), VARSIZE_ANY_EXHDR(x)) == 0;
+	}
+	return memcmp(DatumGetPointer(a), DatumGetPointer(b), len) == 0;
+}
+
+/* a key value's hash for the group cache (NULL included) */
+static inline uint32
+key_bytes_hash(LedgerAggState *st, int k, Datum v, bool isnull, bool *cacheable)
+{
+	if (isnull)
+		return 0x9e3779b9;
+	return value_bytes_hash(v, st->key_len[k], st->key_byval[k], cacheable);
 }
 
 /* true if the cached group has exactly the keys in ks */
@@ -622,24 +690,9 @@ cache_keys_equal(LedgerAggState *st, GroupCacheSlot *cs, TupleTableSlot *ks)
 	{
 		if (cs->nulls[k] != ks->tts_isnull[k])
 			return false;
-		if (ks->tts_isnull[k])
-			continue;
-		if (st->key_byval[k])
-		{
-			if (cs->keys[k] != ks->tts_values[k])
-				return false;
-		}
-		else if (st->key_len[k] == -1)
-		{
-			struct varlena *a = (struct varlena *) DatumGetPointer(cs->keys[k]);
-			struct varlena *b = (struct varlena *) DatumGetPointer(ks->tts_values[k]);
-
-			if (VARSIZE_ANY_EXHDR(a) != VARSIZE_ANY_EXHDR(b) ||
-				memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) != 0)
-				return false;
-		}
-		else if (memcmp(DatumGetPointer(cs->keys[k]), DatumGetPointer(ks->tts_values[k]),
-						st->key_len[k]) != 0)
+		if (!ks->tts_isnull[k] &&
+			!value_bytes_equal(cs->keys[k], ks->tts_values[k],
+							   st->key_len[k], st->key_byval[k]))
 			return false;
 	}
 	return true;
@@ -669,6 +722,51 @@ cache_fill(LedgerAggState *st, GroupCacheSlot *cs, uint32 h, TupleTableSlot *ks,
 	cs->hash = h;
 	cs->acc = acc;
 	cs->valid = true;
+}
+
+/* a KEY_MEMO key: the remembered result for the column's value, or evaluated */
+static Datum
+memo_key(LedgerAggState *st, int k, ExprContext *econtext, bool *isnull)
+{
+	TupleTableSlot *in = st->inslot;
+	int			a = st->key_attno[k] - 1;
+	Datum		x = in->tts_values[a];
+	bool		cacheable = true;
+	uint32		h;
+	MemoSlot   *m;
+	Datum		r;
+	MemoryContext old;
+	int16		rlen = st->key_len[k];
+	bool		rbyval = st->key_byval[k];
+
+	if (in->tts_isnull[a])
+		return ExecEvalExpr(st->key_state[k], econtext, isnull);
+	h = value_bytes_hash(x, st->in_len[k], st->in_byval[k], &cacheable);
+	if (!cacheable)
+		return ExecEvalExpr(st->key_state[k], econtext, isnull);
+	m = &st->memo[k][h % MEMO_SIZE];
+	if (m->valid && m->hash == h &&
+		value_bytes_equal(m->input, x, st->in_len[k], st->in_byval[k]))
+	{
+		*isnull = m->result_null;
+		return m->result;
+	}
+	r = ExecEvalExpr(st->key_state[k], econtext, isnull);
+	old = MemoryContextSwitchTo(st->tablecxt);
+	if (m->valid)
+	{
+		if (!st->in_byval[k])
+			pfree(DatumGetPointer(m->input));
+		if (!rbyval && !m->result_null)
+			pfree(DatumGetPointer(m->result));
+	}
+	m->input = datumCopy(x, st->in_byval[k], st->in_len[k]);
+	m->result_null = *isnull;
+	m->result = *isnull ? (Datum) 0 : datumCopy(r, rbyval, rlen);
+	m->hash = h;
+	m->valid = true;
+	MemoryContextSwitchTo(old);
+	return r;
 }
 
 /* reads every row and aggregates it */
@@ -732,6 +830,9 @@ aggregate_all(LedgerAggState *st)
 						isnull = in->tts_isnull[st->key_attno[k] - 1];
 						v = isnull ? (Datum) 0 :
 							trunc_key(st, k, in->tts_values[st->key_attno[k] - 1]);
+						break;
+					case KEY_MEMO:
+						v = memo_key(st, k, econtext, &isnull);
 						break;
 					default:
 						v = ExecEvalExpr(st->key_state[k], econtext, &isnull);
