@@ -75,6 +75,7 @@ extern HeapTuple keystore_probe(KeyStore *ks, text *key);
 extern bool keystore_insert(KeyStore *ks, text *key, KeyRow *row);
 extern bool keystore_update(KeyStore *ks, text *key, KeyRow *old, KeyRow *row);
 extern void keystore_mark_dirty(Oid relid, int32 group_hash);
+extern void count_outcome(Oid relid, LedgerKeyOutcome outcome);
 
 extern text *key_text(LedgerKeySpec *spec, Datum d);
 extern int64 version_value(Oid typid, Datum d);

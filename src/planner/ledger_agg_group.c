@@ -1,0 +1,298 @@
+/*-------------------------------------------------------------------------
+ *
+ * ledger_agg_group.c
+ *	  LedgerAgg's per-row work: computing group keys (date_trunc ranges,
+ *	  remembered expressions), the group cache, accumulating and finishing
+ *	  aggregates.
+ *
+ * IDENTIFICATION
+ *	  src/planner/ledger_agg_group.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/float.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+#include "agg_internal.h"
+
+/* date_trunc of a time value, from the cached range when possible */
+Datum
+trunc_key(LedgerAggState *st, int k, Datum v)
+{
+	int64		t = DatumGetInt64(v);
+	Datum		r;
+
+	if (st->trunc_valid[k] && t >= st->trunc_lo[k] && t < st->trunc_hi[k])
+		return st->trunc_result[k];
+	r = FunctionCall2(&st->trunc_fn[k], st->trunc_unit[k], v);
+	st->trunc_valid[k] = false;
+	if (st->trunc_step[k] != NULL && !TIMESTAMP_NOT_FINITE(DatumGetInt64(r)))
+	{
+		bool		tz = st->trunc_fn[k].fn_oid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ;
+		Datum		hi;
+
+		/*
+		 * date_trunc never decreases: if the value one unit on truncates to
+		 * itself and the microsecond before it truncates to r, every value
+		 * in [r, hi) truncates to r.
+		 */
+		hi = tz ? DirectFunctionCall2(timestamptz_pl_interval, r,
+									  IntervalPGetDatum(st->trunc_step[k])) :
+			DirectFunctionCall2(timestamp_pl_interval, r,
+								IntervalPGetDatum(st->trunc_step[k]));
+		if (!TIMESTAMP_NOT_FINITE(DatumGetInt64(hi)) &&
+			DatumGetInt64(FunctionCall2(&st->trunc_fn[k], st->trunc_unit[k],
+										Int64GetDatum(DatumGetInt64(hi) - 1))) == DatumGetInt64(r) &&
+			DatumGetInt64(FunctionCall2(&st->trunc_fn[k], st->trunc_unit[k], hi)) == DatumGetInt64(hi))
+		{
+			st->trunc_lo[k] = DatumGetInt64(r);
+			st->trunc_hi[k] = DatumGetInt64(hi);
+			st->trunc_result[k] = r;
+			st->trunc_valid[k] = true;
+		}
+	}
+	return r;
+}
+
+/* an int128 as numeric */
+static Datum
+int128_numeric(int128 v)
+{
+	const int64 base = INT64CONST(1000000000000000000);
+	int128		hi;
+	int64		lo;
+
+	if (v >= PG_INT64_MIN && v <= PG_INT64_MAX)
+		return NumericGetDatum(int64_to_numeric((int64) v));
+	hi = v / base;
+	lo = (int64) (v % base);
+	return DirectFunctionCall2(numeric_add,
+							   DirectFunctionCall2(numeric_mul,
+												   int128_numeric(hi),
+												   NumericGetDatum(int64_to_numeric(base))),
+							   NumericGetDatum(int64_to_numeric(lo)));
+}
+
+/* adds the current row to the accumulators of one group */
+void
+accumulate(LedgerAggState *st, AggAcc *acc, ExprContext *econtext)
+{
+	TupleTableSlot *in = st->inslot;
+
+	for (int a = 0; a < st->naggs; a++)
+	{
+		AggAcc	   *ac = &acc[a];
+		Datum		v = (Datum) 0;
+		bool		isnull = false;
+
+		if (st->agg_kind[a] == AGG_COUNT_STAR)
+		{
+			ac->count++;
+			continue;
+		}
+		if (st->agg_attno[a] > 0)
+		{
+			v = in->tts_values[st->agg_attno[a] - 1];
+			isnull = in->tts_isnull[st->agg_attno[a] - 1];
+		}
+		else
+			v = ExecEvalExpr(st->agg_state[a], econtext, &isnull);
+		if (isnull)
+			continue;
+
+		switch (st->agg_kind[a])
+		{
+			case AGG_COUNT:
+				ac->count++;
+				break;
+			case AGG_SUM_INT:
+			case AGG_AVG_INT:
+				ac->isum += st->agg_len[a] == 2 ? DatumGetInt16(v) : DatumGetInt32(v);
+				ac->count++;
+				break;
+			case AGG_SUM_INT8:
+			case AGG_AVG_INT8:
+				ac->isum += DatumGetInt64(v);
+				ac->count++;
+				break;
+			case AGG_SUM_FLOAT8:
+				{
+					double		x = DatumGetFloat8(v);
+					double		r = ac->fsum + x;
+
+					if (unlikely(isinf(r)) && !isinf(ac->fsum) && !isinf(x))
+						float_overflow_error();
+					ac->fsum = r;
+					ac->count++;
+				}
+				break;
+			case AGG_SUM_FLOAT4:
+				{
+					float4		x = DatumGetFloat4(v);
+					float4		r = ac->f4sum + x;
+
+					if (unlikely(isinf(r)) && !isinf(ac->f4sum) && !isinf(x))
+						float_overflow_error();
+					ac->f4sum = r;
+					ac->count++;
+				}
+				break;
+			case AGG_SUM_NUMERIC:
+				{
+					MemoryContext old = MemoryContextSwitchTo(st->tablecxt);
+					Datum		prev = ac->value;
+
+					ac->value = ac->has ?
+						DirectFunctionCall2(numeric_add, ac->value, v) :
+						datumCopy(v, false, -1);
+					if (ac->has)
+						pfree(DatumGetPointer(prev));
+					ac->has = true;
+					MemoryContextSwitchTo(old);
+				}
+				break;
+			case AGG_MIN_MAX:
+				{
+					/*
+					 * The aggregate's own transition function (int4smaller,
+					 * text_larger ...): which of two equal values it keeps
+					 * is visible for numeric scales and collations.
+					 */
+					Datum		r = ac->has ?
+						FunctionCall2Coll(&st->agg_cmp[a], st->agg_coll[a], ac->value, v) : v;
+
+					if (st->agg_byval[a])
+						ac->value = r;
+					else if (!ac->has || r != ac->value)
+					{
+						MemoryContext old = MemoryContextSwitchTo(st->tablecxt);
+
+						if (ac->has)
+							pfree(DatumGetPointer(ac->value));
+						ac->value = datumCopy(r, false, st->agg_len[a]);
+						MemoryContextSwitchTo(old);
+					}
+					ac->has = true;
+				}
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/* the final value of one aggregate */
+Datum
+finalize(LedgerAggState *st, int a, AggAcc *ac, bool *isnull)
+{
+	*isnull = false;
+	switch (st->agg_kind[a])
+	{
+		case AGG_COUNT_STAR:
+		case AGG_COUNT:
+			return Int64GetDatum(ac->count);
+		case AGG_SUM_INT:
+			*isnull = ac->count == 0;
+			return Int64GetDatum((int64) ac->isum);
+		case AGG_SUM_INT8:
+			*isnull = ac->count == 0;
+			return *isnull ? (Datum) 0 : int128_numeric(ac->isum);
+		case AGG_SUM_FLOAT8:
+			*isnull = ac->count == 0;
+			return Float8GetDatum(ac->fsum);
+		case AGG_SUM_FLOAT4:
+			*isnull = ac->count == 0;
+			return Float4GetDatum(ac->f4sum);
+		case AGG_SUM_NUMERIC:
+		case AGG_MIN_MAX:
+			*isnull = !ac->has;
+			return ac->value;
+		case AGG_AVG_INT:
+		case AGG_AVG_INT8:
+			*isnull = ac->count == 0;
+			if (*isnull)
+				return (Datum) 0;
+			return DirectFunctionCall2(numeric_div, int128_numeric(ac->isum),
+									   NumericGetDatum(int64_to_numeric(ac->count)));
+	}
+	return (Datum) 0;
+}
+
+/* puts a group into its cache slot, copying the keys */
+void
+cache_fill(LedgerAggState *st, GroupCacheSlot *cs, uint32 h, TupleTableSlot *ks,
+		   AggAcc *acc)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->tablecxt);
+
+	if (cs->keys == NULL)
+	{
+		cs->keys = palloc0(sizeof(Datum) * st->nkeys);
+		cs->nulls = palloc0(sizeof(bool) * st->nkeys);
+	}
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		if (cs->valid && !st->key_byval[k] && !cs->nulls[k])
+			pfree(DatumGetPointer(cs->keys[k]));
+		cs->nulls[k] = ks->tts_isnull[k];
+		cs->keys[k] = ks->tts_isnull[k] ? (Datum) 0 :
+			datumCopy(ks->tts_values[k], st->key_byval[k], st->key_len[k]);
+	}
+	MemoryContextSwitchTo(old);
+	cs->hash = h;
+	cs->acc = acc;
+	cs->valid = true;
+}
+
+/* a KEY_MEMO key: the remembered result for the column's value, or evaluated */
+Datum
+memo_key(LedgerAggState *st, int k, ExprContext *econtext, bool *isnull)
+{
+	TupleTableSlot *in = st->inslot;
+	int			a = st->key_attno[k] - 1;
+	Datum		x = in->tts_values[a];
+	bool		cacheable = true;
+	uint32		h;
+	MemoSlot   *m;
+	Datum		r;
+	MemoryContext old;
+	int16		rlen = st->key_len[k];
+	bool		rbyval = st->key_byval[k];
+
+	if (in->tts_isnull[a])
+		return ExecEvalExpr(st->key_state[k], econtext, isnull);
+	h = value_bytes_hash(x, st->in_len[k], st->in_byval[k], &cacheable);
+	if (!cacheable)
+		return ExecEvalExpr(st->key_state[k], econtext, isnull);
+	m = &st->memo[k][h % MEMO_SIZE];
+	if (m->valid && m->hash == h &&
+		value_bytes_equal(m->input, x, st->in_len[k], st->in_byval[k]))
+	{
+		*isnull = m->result_null;
+		return m->result;
+	}
+	r = ExecEvalExpr(st->key_state[k], econtext, isnull);
+	old = MemoryContextSwitchTo(st->tablecxt);
+	if (m->valid)
+	{
+		if (!st->in_byval[k])
+			pfree(DatumGetPointer(m->input));
+		if (!rbyval && !m->result_null)
+			pfree(DatumGetPointer(m->result));
+	}
+	m->input = datumCopy(x, st->in_byval[k], st->in_len[k]);
+	m->result_null = *isnull;
+	m->result = *isnull ? (Datum) 0 : datumCopy(r, rbyval, rlen);
+	m->hash = h;
+	m->valid = true;
+	MemoryContextSwitchTo(old);
+	return r;
+}
