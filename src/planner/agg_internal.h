@@ -94,6 +94,8 @@ typedef struct LedgerAggState
 	AttrNumber *key_attno;		/* KEY_VAR, KEY_TRUNC: the column */
 	ExprState **key_state;		/* KEY_EXPR, KEY_MEMO */
 	struct MemoSlot **memo;		/* KEY_MEMO: recent (input, result) pairs */
+	int64	   *memo_lookups;	/* KEY_MEMO: to give up when values rarely */
+	int64	   *memo_hits;		/* repeat */
 	int16	   *in_len;			/* KEY_MEMO: the column's type */
 	bool	   *in_byval;
 	FmgrInfo   *trunc_fn;		/* KEY_TRUNC */

@@ -144,6 +144,8 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 	st->key_attno = palloc0(sizeof(AttrNumber) * Max(st->nkeys, 1));
 	st->key_state = palloc0(sizeof(ExprState *) * Max(st->nkeys, 1));
 	st->memo = palloc0(sizeof(MemoSlot *) * Max(st->nkeys, 1));
+	st->memo_lookups = palloc0(sizeof(int64) * Max(st->nkeys, 1));
+	st->memo_hits = palloc0(sizeof(int64) * Max(st->nkeys, 1));
 	st->in_len = palloc0(sizeof(int16) * Max(st->nkeys, 1));
 	st->in_byval = palloc0(sizeof(bool) * Max(st->nkeys, 1));
 	st->trunc_fn = palloc0(sizeof(FmgrInfo) * Max(st->nkeys, 1));

@@ -273,13 +273,22 @@ memo_key(LedgerAggState *st, int k, ExprContext *econtext, bool *isnull)
 	if (!cacheable)
 		return ExecEvalExpr(st->key_state[k], econtext, isnull);
 	m = &st->memo[k][h % MEMO_SIZE];
+	st->memo_lookups[k]++;
 	if (m->valid && m->hash == h &&
 		value_bytes_equal(m->input, x, st->in_len[k], st->in_byval[k]))
 	{
+		st->memo_hits[k]++;
 		*isnull = m->result_null;
 		return m->result;
 	}
 	r = ExecEvalExpr(st->key_state[k], econtext, isnull);
+
+	/* values that rarely repeat: evaluate them plainly from now on */
+	if (st->memo_lookups[k] == 4096 && st->memo_hits[k] * 2 < st->memo_lookups[k])
+	{
+		st->key_kind[k] = KEY_EXPR;
+		return r;
+	}
 	old = MemoryContextSwitchTo(st->tablecxt);
 	if (m->valid)
 	{
