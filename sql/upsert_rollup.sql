@@ -124,6 +124,20 @@ ROLLBACK;
 SELECT ledger.upsert('pay', ROW('2026-01-01 14:00', 5, 'ok', 10, 10, 10, NULL, 'e7', 1)::pay);
 SELECT ts, merchant, status, amount, lo, hi, n FROM pay WHERE merchant = 5;
 
+-- a retraction and an offset rolled back to a savepoint leave no trace
+INSERT INTO pay VALUES ('2026-01-01 14:00', 5, 'ok', 4, 4, 4, NULL, 'e8', 1);
+BEGIN;
+SAVEPOINT s;
+SELECT ledger.retract('pay', 'e7');
+SELECT ledger.commit_offset('test:savepoint', 0, 5);
+SELECT ts, merchant, status, amount, lo, hi, n FROM pay WHERE merchant = 5;
+ROLLBACK TO s;
+SELECT ts, merchant, status, amount, lo, hi, n FROM pay WHERE merchant = 5;
+SELECT count(*) FROM ledger.offsets WHERE source = 'test:savepoint';
+COMMIT;
+SELECT ledger.retract('pay', 'e7');
+SELECT ts, merchant, status, amount, lo, hi, n FROM pay WHERE merchant = 5;
+
 -- differential: a few thousand events with replays, corrections, stale
 -- versions and retractions, against the primary-key heap table
 TRUNCATE pay;
