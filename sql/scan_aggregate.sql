@@ -135,6 +135,33 @@ SELECT q, agg_check(q) FROM (VALUES
 	('SELECT k, count(*), sum(v), min(a) FROM cyc GROUP BY k'),
 	('SELECT c, k % 7, count(*), max(v) FROM cyc GROUP BY 1, 2')) v(q);
 
+-- key expressions of one column stored as dictionary codes are evaluated
+-- once per entry of each segment's dictionary (and once for NULL); three
+-- segments: two with different dictionaries, one without (all distinct)
+CREATE TABLE dj (seg int, attrs jsonb, t text) USING ledger;
+INSERT INTO dj SELECT 1, CASE WHEN g % 7 = 0 THEN NULL ELSE
+	jsonb_build_object('c', (ARRAY['FR', 'DE', NULL])[1 + g % 3], 'r', g % 5) END,
+	'x' || g % 4 FROM generate_series(1, 3000) g;
+INSERT INTO dj SELECT 2, jsonb_build_object('c', (ARRAY['NL', 'FR'])[1 + g % 2], 'r', g % 11),
+	NULL FROM generate_series(1, 2000) g;
+INSERT INTO dj SELECT 3, jsonb_build_object('c', 'c' || g % 600, 'r', g), 'y' || g
+FROM generate_series(1, 1000) g;
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT attrs->>''c'', count(*) FROM dj GROUP BY 1'),
+	('SELECT seg, attrs->>''c'', (attrs->>''r'')::int % 3, count(*) FROM dj GROUP BY 1, 2, 3'),
+	('SELECT attrs->''r'', attrs IS NULL, count(*) FROM dj GROUP BY 1, 2'),
+	('SELECT coalesce(attrs->>''c'', ''none''), count(*) FROM dj WHERE seg <> 2 GROUP BY 1'),
+	('SELECT length(t), upper(t), count(*) FROM dj GROUP BY 1, 2'),
+	('SELECT t || ''!'', attrs->>''c'', count(*) FROM dj WHERE seg >= 2 GROUP BY 1, 2')) v(q);
+-- 15 + 22 distinct objects in the first two segments, one NULL
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+SELECT attrs->>'c', count(*) FROM dj WHERE seg < 3 GROUP BY 1;
+-- rows of this transaction are not dictionary codes
+BEGIN;
+INSERT INTO dj SELECT 4, jsonb_build_object('c', 'FR', 'r', g % 2), 'x1' FROM generate_series(1, 50) g;
+SELECT agg_check('SELECT attrs->>''c'', upper(t), count(*) FROM dj GROUP BY 1, 2');
+ROLLBACK;
+
 -- an empty ledger: a plain aggregate still returns its one row
 CREATE TABLE empty (a int, b text) USING ledger;
 SELECT count(*), sum(a), min(b) FROM empty;
@@ -166,5 +193,5 @@ EXPLAIN (COSTS OFF)
 SELECT date_trunc('day', ts), count(*) FROM ev GROUP BY 1;
 RESET ledger.enable_aggregate_pushdown;
 
-DROP TABLE ev, big, cyc, empty, r1h, kr;
+DROP TABLE ev, big, cyc, dj, empty, r1h, kr;
 DROP FUNCTION agg_check(text);

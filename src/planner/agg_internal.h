@@ -96,6 +96,19 @@ typedef struct LedgerAggState
 	struct MemoSlot **memo;		/* KEY_MEMO: recent (input, result) pairs */
 	int64	   *memo_lookups;	/* KEY_MEMO: to give up when values rarely */
 	int64	   *memo_hits;		/* repeat */
+	uint64	   *code_dict;		/* KEY_MEMO: the dictionary code_result is
+								 * for (LedgerReaderLastCode's dict_id) */
+	Datum	  **code_result;	/* KEY_MEMO: result per dictionary entry */
+	uint8	  **code_state;		/* 0 not evaluated, 1 a value, 2 NULL */
+	uint32	  **code_hash;		/* key_bytes_hash of each result */
+	struct ResultIntern **code_intern;	/* one copy of each distinct result */
+	uint8	   *memo_null_state;	/* KEY_MEMO: result for a NULL input: 0 not
+								 * evaluated, 1 a value, 2 NULL */
+	Datum	   *memo_null_result;
+	uint32	   *memo_hash;		/* KEY_MEMO: hash of the key memo_key last
+								 * returned, if memo_hash_valid */
+	bool	   *memo_hash_valid;
+	MemoryContext *code_cxt;	/* KEY_MEMO: holds code_result's values */
 	int16	   *in_len;			/* KEY_MEMO: the column's type */
 	bool	   *in_byval;
 	FmgrInfo   *trunc_fn;		/* KEY_TRUNC */
@@ -124,6 +137,7 @@ typedef struct LedgerAggState
 	List	   *leaf_states;
 	LedgerScanStats stats;
 
+	LedgerReader *reader;		/* while aggregating */
 	TupleTableSlot *inslot;		/* rows read (the ledger's descriptor) */
 	TupleTableSlot *keyslot;	/* group keys */
 	TupleTableSlot *outkeyslot;	/* group keys of a group being returned */
@@ -137,6 +151,8 @@ typedef struct LedgerAggState
 	bool		plain_emitted;
 	int64		rows_read;
 	int64		groups;
+	bool		expr_keys;		/* some key is an expression */
+	int64		key_evals;		/* key expressions evaluated (EXPLAIN) */
 } LedgerAggState;
 
 /* ledger_agg_group.c */

@@ -146,6 +146,16 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 	st->memo = palloc0(sizeof(MemoSlot *) * Max(st->nkeys, 1));
 	st->memo_lookups = palloc0(sizeof(int64) * Max(st->nkeys, 1));
 	st->memo_hits = palloc0(sizeof(int64) * Max(st->nkeys, 1));
+	st->code_dict = palloc0(sizeof(uint64) * Max(st->nkeys, 1));
+	st->code_result = palloc0(sizeof(Datum *) * Max(st->nkeys, 1));
+	st->code_state = palloc0(sizeof(uint8 *) * Max(st->nkeys, 1));
+	st->code_cxt = palloc0(sizeof(MemoryContext) * Max(st->nkeys, 1));
+	st->code_hash = palloc0(sizeof(uint32 *) * Max(st->nkeys, 1));
+	st->code_intern = palloc0(sizeof(struct ResultIntern *) * Max(st->nkeys, 1));
+	st->memo_hash = palloc0(sizeof(uint32) * Max(st->nkeys, 1));
+	st->memo_null_state = palloc0(sizeof(uint8) * Max(st->nkeys, 1));
+	st->memo_null_result = palloc0(sizeof(Datum) * Max(st->nkeys, 1));
+	st->memo_hash_valid = palloc0(sizeof(bool) * Max(st->nkeys, 1));
 	st->in_len = palloc0(sizeof(int16) * Max(st->nkeys, 1));
 	st->in_byval = palloc0(sizeof(bool) * Max(st->nkeys, 1));
 	st->trunc_fn = palloc0(sizeof(FmgrInfo) * Max(st->nkeys, 1));
@@ -301,10 +311,15 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 										 ALLOCSET_DEFAULT_SIZES);
 	st->cache = MemoryContextAllocZero(st->tablecxt,
 									   sizeof(GroupCacheSlot) * GROUP_CACHE_SIZE);
+	for (k = 0; k < st->nkeys; k++)
+		if (st->key_kind[k] == KEY_MEMO)
+			st->code_cxt[k] = AllocSetContextCreate(st->tablecxt,
+													"ledger aggregate key results",
+													ALLOCSET_SMALL_SIZES);
 	st->reset_per_row = (st->qual != NULL);
 	for (k = 0; k < st->nkeys; k++)
 		if (st->key_kind[k] == KEY_EXPR || st->key_kind[k] == KEY_MEMO)
-			st->reset_per_row = true;
+			st->reset_per_row = st->expr_keys = true;
 	for (k = 0; k < st->naggs; k++)
 		if (st->agg_state[k] != NULL)
 			st->reset_per_row = true;
@@ -334,6 +349,14 @@ aggregate_all(LedgerAggState *st)
 	reader = LedgerReaderBegin(st->rel, estate->es_snapshot, st->wanted, true);
 	LedgerReaderSetFilter(reader, st->filter, &st->stats);
 	LedgerReaderSetNoTids(reader);
+	for (int k = 0; k < st->nkeys; k++)
+		if (st->key_kind[k] == KEY_MEMO)
+		{
+			/* results per dictionary entry of the segment */
+			LedgerReaderWantCodes(reader, st->key_attno[k]);
+			st->code_result[k] = NULL;
+		}
+	st->reader = reader;
 	MemoryContextSwitchTo(old);
 
 	if (st->nkeys == 0)
@@ -384,11 +407,15 @@ aggregate_all(LedgerAggState *st)
 						break;
 					default:
 						v = ExecEvalExpr(st->key_state[k], econtext, &isnull);
+						st->key_evals++;
 						break;
 				}
 				ks->tts_values[k] = v;
 				ks->tts_isnull[k] = isnull;
-				h = hash_combine(h, key_bytes_hash(st, k, v, isnull, &cacheable));
+				if (st->key_kind[k] == KEY_MEMO && st->memo_hash_valid[k])
+					h = hash_combine(h, st->memo_hash[k]);
+				else
+					h = hash_combine(h, key_bytes_hash(st, k, v, isnull, &cacheable));
 			}
 			cs = &st->cache[h % GROUP_CACHE_SIZE];
 			if (!cacheable || !cs->valid || cs->hash != h ||
@@ -414,6 +441,7 @@ aggregate_all(LedgerAggState *st)
 		accumulate(st, acc, econtext);
 	}
 	LedgerReaderEnd(reader);
+	st->reader = NULL;
 	ResetExprContext(econtext);
 	st->done = true;
 	if (st->nkeys > 0)
@@ -516,6 +544,8 @@ explain_ledger_agg(CustomScanState *node, List *ancestors, ExplainState *es)
 	{
 		ExplainPropertyInteger("Rows Aggregated", NULL, st->rows_read, es);
 		ExplainPropertyInteger("Groups", NULL, st->nkeys > 0 ? st->groups : 1, es);
+		if (st->expr_keys)
+			ExplainPropertyInteger("Key Evaluations", NULL, st->key_evals, es);
 		ExplainPropertyInteger("Segments", NULL, st->stats.segments, es);
 		ExplainPropertyInteger("Segments Pruned", NULL,
 							   st->stats.pruned_range + st->stats.pruned_dict, es);

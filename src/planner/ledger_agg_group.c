@@ -252,6 +252,126 @@ cache_fill(LedgerAggState *st, GroupCacheSlot *cs, uint32 h, TupleTableSlot *ks,
 	cs->valid = true;
 }
 
+/*
+ * The distinct results of a key expression over one dictionary, one copy
+ * each: rows of many entries with the same result (every {"country":"FR",
+ * ...} object) then read the same few bytes, which stay in the CPU cache.
+ */
+typedef struct ResultIntern
+{
+	int			size;			/* power of 2 */
+	int			used;
+	uint32	   *hashes;
+	Datum	   *values;			/* (Datum) 0: empty slot */
+} ResultIntern;
+
+static ResultIntern *
+intern_create(int size)
+{
+	ResultIntern *ri = palloc(sizeof(ResultIntern));
+
+	ri->size = size;
+	ri->used = 0;
+	ri->hashes = palloc(sizeof(uint32) * size);
+	ri->values = palloc0(sizeof(Datum) * size);
+	return ri;
+}
+
+/* the interned copy of a by-reference value (in CurrentMemoryContext) */
+static Datum
+intern_value(LedgerAggState *st, int k, ResultIntern *ri, Datum v, uint32 h)
+{
+	int			i;
+
+	if (ri->used * 2 >= ri->size)
+	{
+		ResultIntern *bigger = intern_create(ri->size * 2);
+
+		for (int j = 0; j < ri->size; j++)
+		{
+			if (ri->values[j] == (Datum) 0)
+				continue;
+			i = ri->hashes[j] & (bigger->size - 1);
+			while (bigger->values[i] != (Datum) 0)
+				i = (i + 1) & (bigger->size - 1);
+			bigger->values[i] = ri->values[j];
+			bigger->hashes[i] = ri->hashes[j];
+		}
+		bigger->used = ri->used;
+		pfree(ri->hashes);
+		pfree(ri->values);
+		*ri = *bigger;
+		pfree(bigger);
+	}
+	i = h & (ri->size - 1);
+	while (ri->values[i] != (Datum) 0)
+	{
+		if (ri->hashes[i] == h &&
+			value_bytes_equal(ri->values[i], v, st->key_len[k], false))
+			return ri->values[i];
+		i = (i + 1) & (ri->size - 1);
+	}
+	ri->values[i] = datumCopy(v, false, st->key_len[k]);
+	ri->hashes[i] = h;
+	ri->used++;
+	return ri->values[i];
+}
+
+/* a KEY_MEMO key of a value stored as dictionary entry code */
+static Datum
+code_key(LedgerAggState *st, int k, int code, uint64 dict_id, int ncodes,
+		 ExprContext *econtext, bool *isnull)
+{
+	Datum		r;
+	MemoryContext old;
+	bool		cacheable = true;
+	uint32		h;
+
+	if (st->code_result[k] == NULL || st->code_dict[k] != dict_id)
+	{
+		/* another segment's dictionary: start over */
+		MemoryContextReset(st->code_cxt[k]);
+		old = MemoryContextSwitchTo(st->code_cxt[k]);
+		st->code_result[k] = palloc(sizeof(Datum) * Max(ncodes, 1));
+		st->code_hash[k] = palloc(sizeof(uint32) * Max(ncodes, 1));
+		st->code_state[k] = palloc0(Max(ncodes, 1));
+		st->code_intern[k] = intern_create(64);
+		MemoryContextSwitchTo(old);
+		st->code_dict[k] = dict_id;
+	}
+	if (code >= ncodes)
+		elog(ERROR, "ledger dictionary entry %d out of range (%d entries)",
+			 code, ncodes);
+	if (likely(st->code_state[k][code] != 0))
+	{
+		*isnull = st->code_state[k][code] == 2;
+		st->memo_hash[k] = st->code_hash[k][code];
+		st->memo_hash_valid[k] = true;
+		return st->code_result[k][code];
+	}
+	r = ExecEvalExpr(st->key_state[k], econtext, isnull);
+	st->key_evals++;
+	h = key_bytes_hash(st, k, r, *isnull, &cacheable);
+	if (!cacheable)
+	{
+		/* a result whose bytes do not identify it: not remembered */
+		st->memo_hash_valid[k] = false;
+		return r;
+	}
+	old = MemoryContextSwitchTo(st->code_cxt[k]);
+	if (*isnull)
+		r = (Datum) 0;
+	else if (!st->key_byval[k])
+		r = intern_value(st, k, st->code_intern[k], r, h);
+	MemoryContextSwitchTo(old);
+	st->code_result[k][code] = r;
+	st->code_hash[k][code] = h;
+	st->code_state[k][code] = *isnull ? 2 : 1;
+	st->memo_hash[k] = h;
+	st->memo_hash_valid[k] = true;
+	return r;
+}
+
 /* a KEY_MEMO key: the remembered result for the column's value, or evaluated */
 Datum
 memo_key(LedgerAggState *st, int k, ExprContext *econtext, bool *isnull)
@@ -267,11 +387,37 @@ memo_key(LedgerAggState *st, int k, ExprContext *econtext, bool *isnull)
 	int16		rlen = st->key_len[k];
 	bool		rbyval = st->key_byval[k];
 
+	st->memo_hash_valid[k] = false;
 	if (in->tts_isnull[a])
-		return ExecEvalExpr(st->key_state[k], econtext, isnull);
+	{
+		/* a NULL column: one result for the statement */
+		if (st->memo_null_state[k] == 0)
+		{
+			r = ExecEvalExpr(st->key_state[k], econtext, isnull);
+			st->key_evals++;
+			old = MemoryContextSwitchTo(st->tablecxt);
+			st->memo_null_result[k] = *isnull ? (Datum) 0 : datumCopy(r, rbyval, rlen);
+			MemoryContextSwitchTo(old);
+			st->memo_null_state[k] = *isnull ? 2 : 1;
+		}
+		*isnull = st->memo_null_state[k] == 2;
+		return st->memo_null_result[k];
+	}
+	if (st->reader != NULL)
+	{
+		uint64		dict_id;
+		int			ncodes;
+		int			code = LedgerReaderLastCode(st->reader, a + 1, &dict_id, &ncodes);
+
+		if (code >= 0)
+			return code_key(st, k, code, dict_id, ncodes, econtext, isnull);
+	}
 	h = value_bytes_hash(x, st->in_len[k], st->in_byval[k], &cacheable);
 	if (!cacheable)
+	{
+		st->key_evals++;
 		return ExecEvalExpr(st->key_state[k], econtext, isnull);
+	}
 	m = &st->memo[k][h % MEMO_SIZE];
 	st->memo_lookups[k]++;
 	if (m->valid && m->hash == h &&
@@ -282,6 +428,7 @@ memo_key(LedgerAggState *st, int k, ExprContext *econtext, bool *isnull)
 		return m->result;
 	}
 	r = ExecEvalExpr(st->key_state[k], econtext, isnull);
+	st->key_evals++;
 
 	/* values that rarely repeat: evaluate them plainly from now on */
 	if (st->memo_lookups[k] == 4096 && st->memo_hits[k] * 2 < st->memo_lookups[k])

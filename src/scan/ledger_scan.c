@@ -68,6 +68,7 @@ reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
 	r->isnull = palloc0(sizeof(bool *) * Max(r->natts, 1));
 	r->active = palloc0(sizeof(int) * Max(r->natts, 1));
 	r->block = -1;
+	r->last_idx = -1;
 	r->last_events = EVENTS_NONE;
 	r->epoch = LedgerCatalogRelid("segment_id_seq", true);
 	LedgerBlobCacheReaderBegin();
@@ -133,6 +134,7 @@ LedgerReaderSetDescriptor(LedgerReader *r, TupleDesc tupdesc)
 	r->active = palloc0(sizeof(int) * Max(r->natts, 1));
 	r->filled_slot = NULL;
 	r->arrays_rows = 0;
+	r->want_codes = NULL;		/* codes are for the scan's own descriptor */
 	r->physical = true;
 	MemoryContextSwitchTo(old);
 }
@@ -263,6 +265,7 @@ close_segment(LedgerReader *r)
 {
 	r->seg = NULL;
 	r->block = -1;
+	r->last_idx = -1;
 	r->cand = NULL;
 	memset(r->readers, 0, sizeof(LedgerColumnReader *) * Max(r->natts, 1));
 	MemoryContextReset(r->segcxt);
@@ -349,7 +352,15 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 
 			r->values[i] = MemoryContextAllocHuge(r->cxt, sizeof(Datum) * rows);
 			r->isnull[i] = MemoryContextAllocHuge(r->cxt, sizeof(bool) * rows);
+			if (r->want_codes != NULL && r->want_codes[i])
+			{
+				if (r->codes[i])
+					pfree(r->codes[i]);
+				r->codes[i] = MemoryContextAllocHuge(r->cxt, sizeof(int32) * rows);
+			}
 		}
+		if (r->want_codes != NULL)
+			r->has_codes[i] = false;
 		if (cols[i].present)
 		{
 			LedgerDictionary *dict = NULL;
@@ -371,12 +382,16 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 			r->readers[i] = LedgerColumnReaderCreate(att, seg->row_count,
 													 cols[i].data, dict,
 													 r->segcxt);
+			if (r->want_codes != NULL && r->want_codes[i] && dict != NULL &&
+				r->codes[i] != NULL)
+				r->has_codes[i] = true;
 		}
 		else
 			r->constnull[i] = false;	/* missing: see fill_missing */
 	}
 	r->arrays_rows = Max(r->arrays_rows, blockrows);
 	r->seg = seg;
+	r->seg_gen++;
 	r->block = -1;
 	r->row = 0;
 	r->row_end = seg->row_count;
@@ -405,11 +420,22 @@ load_block(LedgerReader *r)
 			continue;
 		att = TupleDescAttr(r->tupdesc, i);
 
+		if (r->want_codes != NULL && r->has_codes[i])
+		{
+			/* codes wanted: decode them, and the values from them */
+			LedgerDictionary *dict = LedgerColumnReaderDictionary(r->readers[i]);
+			int32	   *codes = r->codes[i];
+			Datum	   *values = r->values[i];
+			bool	   *isnull = r->isnull[i];
+
+			n = LedgerColumnReaderReadCodes(r->readers[i], block, codes, isnull);
+			for (int k = 0; k < n; k++)
+				values[k] = isnull[k] ? (Datum) 0 : dict->values[codes[k]];
+		}
 		/* pass-by-value columns may be decoded already */
-		n = att->attbyval ?
+		else if ((n = att->attbyval ?
 			scan_blockcache_get(r->epoch, r->rel->rd_node.relNode, r->seg->segment_id, i + 1,
-								att->atttypid, block, r->values[i], r->isnull[i]) : -1;
-		if (n < 0)
+								att->atttypid, block, r->values[i], r->isnull[i]) : -1) < 0)
 		{
 			n = LedgerColumnReaderReadBlock(r->readers[i], block, r->values[i],
 											r->isnull[i]);
@@ -620,6 +646,7 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 					LedgerRowNumberToTid(r->seg->first_row + r->row, &slot->tts_tid);
 				slot->tts_tableOid = RelationGetRelid(r->rel);
 				r->last_events = r->events_reader ? r->events[idx] : EVENTS_NONE;
+				r->last_idx = idx;
 				r->row++;
 				r->returned++;
 				return true;
@@ -660,6 +687,7 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 			if (r->run_row < run->nrows)
 			{
 				r->last_events = EVENTS_NONE;
+				r->last_idx = -1;
 				store_buffered(r, run, r->run_row++, slot);
 				if (!row_live(r, slot))
 				{
@@ -703,6 +731,39 @@ LedgerReaderEnd(LedgerReader *r)
 		LedgerWriteEndRead(r->runs);
 	MemoryContextDelete(r->cxt);
 	LedgerBlobCacheReaderEnd();
+}
+
+/* asks for the dictionary codes of column attnum; before the first row */
+void
+LedgerReaderWantCodes(LedgerReader *r, AttrNumber attnum)
+{
+	if (attnum < 1 || attnum > r->natts || !r->wanted[attnum - 1])
+		return;
+	if (r->want_codes == NULL)
+	{
+		r->want_codes = MemoryContextAllocZero(r->cxt, sizeof(bool) * r->natts);
+		r->codes = MemoryContextAllocZero(r->cxt, sizeof(int32 *) * r->natts);
+		r->has_codes = MemoryContextAllocZero(r->cxt, sizeof(bool) * r->natts);
+	}
+	r->want_codes[attnum - 1] = true;
+}
+
+/*
+ * The dictionary entry of column attnum's value in the row last returned,
+ * or -1 when there is none (see scan.h).
+ */
+int
+LedgerReaderLastCode(LedgerReader *r, AttrNumber attnum, uint64 *dict_id,
+					 int *ncodes)
+{
+	int			i = attnum - 1;
+
+	if (r->last_idx < 0 || r->seg == NULL || r->want_codes == NULL ||
+		i < 0 || i >= r->natts || !r->has_codes[i] || r->isnull[i][r->last_idx])
+		return -1;
+	*dict_id = r->seg_gen;
+	*ncodes = LedgerColumnReaderDictionary(r->readers[i])->count;
+	return r->codes[i][r->last_idx];
 }
 
 /* rows the reader has returned */

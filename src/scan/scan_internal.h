@@ -66,6 +66,14 @@ struct LedgerReader
 	bool	  **isnull;
 	int			arrays_rows;	/* rows values/isnull have room for */
 
+	/* dictionary codes the caller asked for (LedgerReaderWantCodes) */
+	bool	   *want_codes;		/* per attribute, or NULL: none */
+	int32	  **codes;			/* codes[att][row in block], when decoded */
+	bool	   *has_codes;		/* the segment stores the column as codes */
+	uint64		seg_gen;		/* counts opened segments */
+	int			last_idx;		/* row in block of the row last returned from
+								 * a segment, or -1 */
+
 	/* buffered rows */
 	bool		buffered_started;
 	List	   *runs;			/* LedgerBufferedRows *, oldest first */

@@ -42,6 +42,8 @@ struct LedgerColumnReader
 	MemoryContext cxt;
 	uint8	   *raw;			/* decompression buffer, reused */
 	size_t		rawcap;
+	uintptr_t  *identity;		/* 0 .. dict_count - 1: decodes codes as is */
+	Datum	   *codebuf;		/* LEDGER_BLOCK_ROWS codes as Datums */
 };
 
 /* what LedgerDictionary.priv points to */
@@ -157,14 +159,10 @@ LedgerColumnReaderNumBlocks(LedgerColumnReader *reader)
 	return (int) reader->col.nblocks;
 }
 
-/*
- * Decodes block blockno into values/isnull (LEDGER_BLOCK_ROWS entries of
- * room) and returns its row count; by-reference Datums stay valid until the
- * next call on this reader.
- */
-int
-LedgerColumnReaderReadBlock(LedgerColumnReader *reader, int blockno,
-							Datum *values, bool *isnull)
+/* decodes block blockno, mapping dictionary codes through dict_values */
+static int
+read_block(LedgerColumnReader *reader, int blockno, Datum *values,
+		   bool *isnull, const uintptr_t *dict_values)
 {
 	LedgerFmtBlock blk;
 	LedgerFmtError err;
@@ -191,11 +189,57 @@ LedgerColumnReaderReadBlock(LedgerColumnReader *reader, int blockno,
 			report_corrupt(&err);
 	}
 	if (LedgerFmtBlockDecode(&reader->col, &blk, raw, (uintptr_t *) values,
-							 isnull,
-							 reader->dict ? (const uintptr_t *) reader->dict->values : NULL,
-							 &err) != 0)
+							 isnull, dict_values, &err) != 0)
 		report_corrupt(&err);
 	return (int) blk.rows;
+}
+
+/*
+ * Decodes block blockno into values/isnull (LEDGER_BLOCK_ROWS entries of
+ * room) and returns its row count; by-reference Datums stay valid until the
+ * next call on this reader.
+ */
+int
+LedgerColumnReaderReadBlock(LedgerColumnReader *reader, int blockno,
+							Datum *values, bool *isnull)
+{
+	return read_block(reader, blockno, values, isnull,
+					  reader->dict ? (const uintptr_t *) reader->dict->values : NULL);
+}
+
+/* the column's dictionary, or NULL if it is not stored as codes */
+LedgerDictionary *
+LedgerColumnReaderDictionary(LedgerColumnReader *reader)
+{
+	return reader->dict;
+}
+
+/*
+ * Like LedgerColumnReaderReadBlock for a dictionary-coded column, but
+ * stores each row's dictionary entry number (0 for NULLs) instead of its
+ * value.
+ */
+int
+LedgerColumnReaderReadCodes(LedgerColumnReader *reader, int blockno,
+							int32 *codes, bool *isnull)
+{
+	int			n;
+
+	if (reader->dict == NULL)
+		elog(ERROR, "ledger column is not stored as dictionary codes");
+	if (reader->identity == NULL)
+	{
+		reader->identity = MemoryContextAlloc(reader->cxt,
+											  sizeof(uintptr_t) * Max(reader->dict->count, 1));
+		for (int i = 0; i < reader->dict->count; i++)
+			reader->identity[i] = (uintptr_t) i;
+		reader->codebuf = MemoryContextAlloc(reader->cxt,
+											 sizeof(Datum) * LEDGER_BLOCK_ROWS);
+	}
+	n = read_block(reader, blockno, reader->codebuf, isnull, reader->identity);
+	for (int i = 0; i < n; i++)
+		codes[i] = (int32) reader->codebuf[i];
+	return n;
 }
 
 /*

@@ -130,6 +130,23 @@ extern void LedgerReaderSetRange(LedgerReader *reader, int64 from, int64 to);
 /* stores the next row in slot (virtual); false at the end */
 extern bool LedgerReaderNext(LedgerReader *reader, TupleTableSlot *slot);
 
+/*
+ * Asks for the dictionary codes of column attnum (a wanted column); before
+ * the first row.  Serial reads of segments only; see LedgerReaderLastCode.
+ */
+extern void LedgerReaderWantCodes(LedgerReader *reader, AttrNumber attnum);
+
+/*
+ * The entry number of column attnum's value in its segment's dictionary,
+ * for the row last returned; -1 if the value is NULL, the column was not
+ * asked for, the segment stores it without a dictionary, or the row is a
+ * buffered or merged one.  Equal codes with equal *dict_id are equal values
+ * (same bytes); *dict_id changes with the dictionary, which has *ncodes
+ * entries.
+ */
+extern int	LedgerReaderLastCode(LedgerReader *reader, AttrNumber attnum,
+								 uint64 *dict_id, int *ncodes);
+
 /* starts over from the first row */
 extern void LedgerReaderRescan(LedgerReader *reader);
 

@@ -104,6 +104,18 @@ extern int	LedgerColumnReaderReadBlock(LedgerColumnReader *reader,
 										int blockno,
 										Datum *values, bool *isnull);
 
+/* the dictionary of a column stored as codes, or NULL */
+extern LedgerDictionary *LedgerColumnReaderDictionary(LedgerColumnReader *reader);
+
+/*
+ * Like LedgerColumnReaderReadBlock for a column stored as dictionary codes
+ * (raises an error otherwise): stores each row's entry number in the
+ * dictionary (0 for NULLs) instead of its value.
+ */
+extern int	LedgerColumnReaderReadCodes(LedgerColumnReader *reader,
+										int blockno, int32 *codes,
+										bool *isnull);
+
 /*
  * A decoded dictionary: sorted distinct values and their row bitmaps.
  * Entries are distinct binary images, so that every value reads back
