@@ -162,6 +162,23 @@ INSERT INTO dj SELECT 4, jsonb_build_object('c', 'FR', 'r', g % 2), 'x1' FROM ge
 SELECT agg_check('SELECT attrs->>''c'', upper(t), count(*) FROM dj GROUP BY 1, 2');
 ROLLBACK;
 
+-- rows read a block at a time: a segment of three blocks (65,536 rows
+-- each), bitmap-selected rows across blocks, a column added later (its
+-- default), the transaction's own rows after the segments
+CREATE TABLE bb (g int, c text, v bigint) USING ledger;
+INSERT INTO bb SELECT g, 'c' || g % 7, g FROM generate_series(1, 150000) g;
+ALTER TABLE bb ADD COLUMN d int DEFAULT 5;
+INSERT INTO bb SELECT g, 'c' || g % 5, -g, g % 3 FROM generate_series(1, 1000) g;
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT c, d, count(*), sum(v), min(g), max(g) FROM bb GROUP BY 1, 2'),
+	('SELECT d, count(*), sum(v) FROM bb WHERE c = ''c3'' GROUP BY 1'),
+	('SELECT g / 65536, upper(c), count(*), sum(v) FROM bb WHERE c IN (''c1'', ''c4'') AND g % 2 = 0 GROUP BY 1, 2'),
+	('SELECT count(*), sum(v) FROM bb WHERE g > 65000 AND g < 131100')) v(q);
+BEGIN;
+INSERT INTO bb VALUES (1, 'c3', 10, 7), (2, 'c9', 1, NULL);
+SELECT agg_check('SELECT c, d, count(*), sum(v) FROM bb WHERE c = ''c3'' OR d IS NULL GROUP BY 1, 2');
+ROLLBACK;
+
 -- an empty ledger: a plain aggregate still returns its one row
 CREATE TABLE empty (a int, b text) USING ledger;
 SELECT count(*), sum(a), min(b) FROM empty;
@@ -193,5 +210,5 @@ EXPLAIN (COSTS OFF)
 SELECT date_trunc('day', ts), count(*) FROM ev GROUP BY 1;
 RESET ledger.enable_aggregate_pushdown;
 
-DROP TABLE ev, big, cyc, dj, empty, r1h, kr;
+DROP TABLE ev, big, cyc, dj, bb, empty, r1h, kr;
 DROP FUNCTION agg_check(text);

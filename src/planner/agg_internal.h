@@ -138,6 +138,10 @@ typedef struct LedgerAggState
 	LedgerScanStats stats;
 
 	LedgerReader *reader;		/* while aggregating */
+	LedgerBatch *batch;			/* the batch being aggregated, or NULL */
+	int			batch_idx;		/* the row's index in the batch's arrays */
+	int		   *batch_cols;		/* columns with values in the batch */
+	int64		rows_seen;		/* batch rows since the last interrupt check */
 	TupleTableSlot *inslot;		/* rows read (the ledger's descriptor) */
 	TupleTableSlot *keyslot;	/* group keys */
 	TupleTableSlot *outkeyslot;	/* group keys of a group being returned */

@@ -332,6 +332,131 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 											   false);
 }
 
+/* aggregates the row in st->inslot, if it passes the WHERE clause */
+static inline void
+aggregate_row(LedgerAggState *st, ExprContext *econtext)
+{
+	TupleTableSlot *ks = st->keyslot;
+	AggAcc	   *acc;
+
+	if (st->qual && !ExecQual(st->qual, econtext))
+		return;
+	st->rows_read++;
+
+	if (st->nkeys == 0)
+		acc = st->plain;
+	else
+	{
+		bool		isnew;
+		bool		cacheable = true;
+		uint32		h = 0x3c6ef372;
+		GroupCacheSlot *cs;
+		TupleTableSlot *in = st->inslot;
+
+		ExecClearTuple(ks);
+		for (int k = 0; k < st->nkeys; k++)
+		{
+			Datum		v;
+			bool		isnull;
+
+			switch (st->key_kind[k])
+			{
+				case KEY_VAR:
+					v = in->tts_values[st->key_attno[k] - 1];
+					isnull = in->tts_isnull[st->key_attno[k] - 1];
+					break;
+				case KEY_TRUNC:
+					isnull = in->tts_isnull[st->key_attno[k] - 1];
+					v = isnull ? (Datum) 0 :
+						trunc_key(st, k, in->tts_values[st->key_attno[k] - 1]);
+					break;
+				case KEY_MEMO:
+					v = memo_key(st, k, econtext, &isnull);
+					break;
+				default:
+					v = ExecEvalExpr(st->key_state[k], econtext, &isnull);
+					st->key_evals++;
+					break;
+			}
+			ks->tts_values[k] = v;
+			ks->tts_isnull[k] = isnull;
+			if (st->key_kind[k] == KEY_MEMO && st->memo_hash_valid[k])
+				h = hash_combine(h, st->memo_hash[k]);
+			else
+				h = hash_combine(h, key_bytes_hash(st, k, v, isnull, &cacheable));
+		}
+		cs = &st->cache[h % GROUP_CACHE_SIZE];
+		if (!cacheable || !cs->valid || cs->hash != h ||
+			!cache_keys_equal(st, cs, ks))
+		{
+			TupleHashEntry entry;
+
+			ExecStoreVirtualTuple(ks);
+			entry = LookupTupleHashEntry(st->hashtable, ks, &isnew, NULL);
+			if (isnew)
+			{
+				entry->additional = MemoryContextAllocZero(st->tablecxt,
+														   sizeof(AggAcc) * Max(st->naggs, 1));
+				st->groups++;
+			}
+			acc = (AggAcc *) entry->additional;
+			if (cacheable)
+				cache_fill(st, cs, h, ks, acc);
+		}
+		else
+			acc = cs->acc;
+	}
+	accumulate(st, acc, econtext);
+}
+
+/*
+ * Aggregates one batch of segment rows: each row's columns are set in
+ * st->inslot straight from the reader's arrays (the slot stays stored).
+ */
+static void
+aggregate_batch(LedgerAggState *st, LedgerBatch *b, ExprContext *econtext)
+{
+	TupleTableSlot *in = st->inslot;
+	int			natts = in->tts_tupleDescriptor->natts;
+	int			ncols = 0;
+
+	ExecClearTuple(in);
+	for (int a = 0; a < natts; a++)
+	{
+		if (b->values[a] != NULL)
+			st->batch_cols[ncols++] = a;
+		else
+		{
+			in->tts_values[a] = b->cvalue[a];
+			in->tts_isnull[a] = b->cnull[a];
+		}
+	}
+	ExecStoreVirtualTuple(in);
+	st->batch = b;
+	for (int j = 0; j < b->nrows; j++)
+	{
+		int			idx = b->sel ? (int) (b->sel[j] - b->base) : b->start + j;
+
+		if (st->reset_per_row)
+			ResetExprContext(econtext);
+		for (int c = 0; c < ncols; c++)
+		{
+			int			a = st->batch_cols[c];
+
+			in->tts_values[a] = b->values[a][idx];
+			in->tts_isnull[a] = b->isnull[a][idx];
+		}
+		st->batch_idx = idx;
+		aggregate_row(st, econtext);
+	}
+	st->batch = NULL;
+	if ((st->rows_seen += b->nrows) >= 65536)
+	{
+		st->rows_seen = 0;
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
 /* reads every row and aggregates it */
 static void
 aggregate_all(LedgerAggState *st)
@@ -341,7 +466,7 @@ aggregate_all(LedgerAggState *st)
 	LedgerReader *reader;
 	MemoryContext old;
 	TupleTableSlot *in = st->inslot;
-	TupleTableSlot *ks = st->keyslot;
+	bool		batches;
 
 	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	ledger_qual_compute_values(st->leaves, st->leaf_states, econtext,
@@ -357,88 +482,32 @@ aggregate_all(LedgerAggState *st)
 			st->code_result[k] = NULL;
 		}
 	st->reader = reader;
+	batches = LedgerReaderBatchable(reader);
+	if (batches && st->batch_cols == NULL)
+		st->batch_cols = palloc(sizeof(int) * Max(in->tts_tupleDescriptor->natts, 1));
 	MemoryContextSwitchTo(old);
 
 	if (st->nkeys == 0)
 		st->plain = MemoryContextAllocZero(st->tablecxt, sizeof(AggAcc) * Max(st->naggs, 1));
 
 	econtext->ecxt_scantuple = in;
+	if (batches)
+	{
+		LedgerBatch batch;
+
+		memset(&batch, 0, sizeof(batch));
+		while (LedgerReaderNextBatch(reader, &batch))
+			aggregate_batch(st, &batch, econtext);
+	}
+	/* rows one by one: all of them, or the buffered ones after batches */
 	for (;;)
 	{
-		AggAcc	   *acc;
-
 		CHECK_FOR_INTERRUPTS();
 		if (st->reset_per_row)
 			ResetExprContext(econtext);
 		if (!LedgerReaderNext(reader, in))
 			break;
-		if (st->qual && !ExecQual(st->qual, econtext))
-			continue;
-		st->rows_read++;
-
-		if (st->nkeys == 0)
-			acc = st->plain;
-		else
-		{
-			bool		isnew;
-			bool		cacheable = true;
-			uint32		h = 0x3c6ef372;
-			GroupCacheSlot *cs;
-
-			ExecClearTuple(ks);
-			for (int k = 0; k < st->nkeys; k++)
-			{
-				Datum		v;
-				bool		isnull;
-
-				switch (st->key_kind[k])
-				{
-					case KEY_VAR:
-						v = in->tts_values[st->key_attno[k] - 1];
-						isnull = in->tts_isnull[st->key_attno[k] - 1];
-						break;
-					case KEY_TRUNC:
-						isnull = in->tts_isnull[st->key_attno[k] - 1];
-						v = isnull ? (Datum) 0 :
-							trunc_key(st, k, in->tts_values[st->key_attno[k] - 1]);
-						break;
-					case KEY_MEMO:
-						v = memo_key(st, k, econtext, &isnull);
-						break;
-					default:
-						v = ExecEvalExpr(st->key_state[k], econtext, &isnull);
-						st->key_evals++;
-						break;
-				}
-				ks->tts_values[k] = v;
-				ks->tts_isnull[k] = isnull;
-				if (st->key_kind[k] == KEY_MEMO && st->memo_hash_valid[k])
-					h = hash_combine(h, st->memo_hash[k]);
-				else
-					h = hash_combine(h, key_bytes_hash(st, k, v, isnull, &cacheable));
-			}
-			cs = &st->cache[h % GROUP_CACHE_SIZE];
-			if (!cacheable || !cs->valid || cs->hash != h ||
-				!cache_keys_equal(st, cs, ks))
-			{
-				TupleHashEntry entry;
-
-				ExecStoreVirtualTuple(ks);
-				entry = LookupTupleHashEntry(st->hashtable, ks, &isnew, NULL);
-				if (isnew)
-				{
-					entry->additional = MemoryContextAllocZero(st->tablecxt,
-															   sizeof(AggAcc) * Max(st->naggs, 1));
-					st->groups++;
-				}
-				acc = (AggAcc *) entry->additional;
-				if (cacheable)
-					cache_fill(st, cs, h, ks, acc);
-			}
-			else
-				acc = cs->acc;
-		}
-		accumulate(st, acc, econtext);
+		aggregate_row(st, econtext);
 	}
 	LedgerReaderEnd(reader);
 	st->reader = NULL;

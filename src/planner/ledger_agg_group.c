@@ -403,7 +403,15 @@ memo_key(LedgerAggState *st, int k, ExprContext *econtext, bool *isnull)
 		*isnull = st->memo_null_state[k] == 2;
 		return st->memo_null_result[k];
 	}
-	if (st->reader != NULL)
+	if (st->batch != NULL)
+	{
+		/* a row of a batch: its code, if the segment stores codes */
+		if (st->batch->codes[a] != NULL)
+			return code_key(st, k, st->batch->codes[a][st->batch_idx],
+							st->batch->dict_id, st->batch->ncodes[a],
+							econtext, isnull);
+	}
+	else if (st->reader != NULL)
 	{
 		uint64		dict_id;
 		int			ncodes;

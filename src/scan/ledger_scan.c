@@ -33,7 +33,6 @@
 #include "ledger/upsert.h"
 #include "scan_internal.h"
 
-static void close_segment(LedgerReader *r);
 
 /* the common part of starting a reader */
 static LedgerReader *
@@ -256,12 +255,12 @@ LedgerReaderSetRange(LedgerReader *r, int64 from, int64 to)
 		r->order_pos = lo + 1;
 	}
 	else if (r->seg != NULL)
-		close_segment(r);
+		scan_close_segment(r);
 }
 
 /* leaves the current segment */
-static void
-close_segment(LedgerReader *r)
+void
+scan_close_segment(LedgerReader *r)
 {
 	r->seg = NULL;
 	r->block = -1;
@@ -272,8 +271,8 @@ close_segment(LedgerReader *r)
 }
 
 /* the index of the next segment to read, or -1 */
-static int
-claim_segment(LedgerReader *r)
+int
+scan_claim_segment(LedgerReader *r)
 {
 	if (r->ranged)
 	{
@@ -292,8 +291,8 @@ claim_segment(LedgerReader *r)
 }
 
 /* opens a segment: fetches and opens its wanted columns; false to skip it */
-static bool
-open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
+bool
+scan_open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 {
 	MemoryContext old = MemoryContextSwitchTo(r->segcxt);
 	TupleDesc	tupdesc = r->tupdesc;
@@ -402,8 +401,8 @@ open_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 }
 
 /* decodes the block holding the current row, if not decoded yet */
-static void
-load_block(LedgerReader *r)
+void
+scan_load_block(LedgerReader *r)
 {
 	int			block = r->row / LEDGER_BLOCK_ROWS;
 	int			expect = Min(LEDGER_BLOCK_ROWS,
@@ -600,7 +599,7 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 				int			idx;
 				int			natts;
 
-				load_block(r);
+				scan_load_block(r);
 				idx = r->row % LEDGER_BLOCK_ROWS;
 				natts = Min(r->natts, slot->tts_tupleDescriptor->natts);
 				if (slot == r->filled_slot && r->seg == r->filled_seg)
@@ -656,17 +655,17 @@ scan_next_physical(LedgerReader *r, TupleTableSlot *slot)
 				!(r->order_pos < r->nsegments &&
 				  r->segments[r->order[r->order_pos]].first_row < r->range_to))
 				return false;
-			close_segment(r);
+			scan_close_segment(r);
 		}
 
 		if (!r->buffered_started)
 		{
-			int			i = claim_segment(r);
+			int			i = scan_claim_segment(r);
 
 			if (i >= 0)
 			{
 				if (segment_in_range(r, &r->segments[i]))
-					(void) open_segment(r, &r->segments[i]);
+					(void) scan_open_segment(r, &r->segments[i]);
 				continue;
 			}
 			if (r->ranged)
@@ -714,7 +713,7 @@ LedgerReaderRescan(LedgerReader *r)
 		r->rollup_scan = NULL;
 	}
 	r->rollup_checked = false;
-	close_segment(r);
+	scan_close_segment(r);
 	r->next_segment = 0;
 	r->buffered_started = false;
 	r->run_cell = NULL;
@@ -731,39 +730,6 @@ LedgerReaderEnd(LedgerReader *r)
 		LedgerWriteEndRead(r->runs);
 	MemoryContextDelete(r->cxt);
 	LedgerBlobCacheReaderEnd();
-}
-
-/* asks for the dictionary codes of column attnum; before the first row */
-void
-LedgerReaderWantCodes(LedgerReader *r, AttrNumber attnum)
-{
-	if (attnum < 1 || attnum > r->natts || !r->wanted[attnum - 1])
-		return;
-	if (r->want_codes == NULL)
-	{
-		r->want_codes = MemoryContextAllocZero(r->cxt, sizeof(bool) * r->natts);
-		r->codes = MemoryContextAllocZero(r->cxt, sizeof(int32 *) * r->natts);
-		r->has_codes = MemoryContextAllocZero(r->cxt, sizeof(bool) * r->natts);
-	}
-	r->want_codes[attnum - 1] = true;
-}
-
-/*
- * The dictionary entry of column attnum's value in the row last returned,
- * or -1 when there is none (see scan.h).
- */
-int
-LedgerReaderLastCode(LedgerReader *r, AttrNumber attnum, uint64 *dict_id,
-					 int *ncodes)
-{
-	int			i = attnum - 1;
-
-	if (r->last_idx < 0 || r->seg == NULL || r->want_codes == NULL ||
-		i < 0 || i >= r->natts || !r->has_codes[i] || r->isnull[i][r->last_idx])
-		return -1;
-	*dict_id = r->seg_gen;
-	*ncodes = LedgerColumnReaderDictionary(r->readers[i])->count;
-	return r->codes[i][r->last_idx];
 }
 
 /* rows the reader has returned */

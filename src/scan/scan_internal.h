@@ -112,6 +112,12 @@ struct LedgerReader
 	AttrNumber	version_att;
 };
 
+/* ledger_scan.c: the segment at hand */
+extern int	scan_claim_segment(LedgerReader *r);
+extern bool scan_open_segment(LedgerReader *r, LedgerSegmentMeta *seg);
+extern void scan_close_segment(LedgerReader *r);
+extern void scan_load_block(LedgerReader *r);
+
 /* three-valued answer of zone maps */
 typedef enum ZoneMatch
 {

@@ -147,6 +147,44 @@ extern void LedgerReaderWantCodes(LedgerReader *reader, AttrNumber attnum);
 extern int	LedgerReaderLastCode(LedgerReader *reader, AttrNumber attnum,
 								 uint64 *dict_id, int *ncodes);
 
+/*
+ * Rows of one block of one segment, read in place: for row j of nrows its
+ * index in the arrays is sel[j] - base if sel is set, else start + j.
+ * Column a (0-based) has values[a][idx]/isnull[a][idx], or, if values[a]
+ * is NULL, the same cvalue[a]/cnull[a] for every row (columns not wanted,
+ * or added after the segment was written).  codes[a] is set for columns
+ * asked with LedgerReaderWantCodes that the segment stores as dictionary
+ * codes (ncodes[a] entries; dict_id as for LedgerReaderLastCode).  All
+ * arrays belong to the reader and are valid until its next call.
+ */
+typedef struct LedgerBatch
+{
+	int			nrows;
+	const uint32 *sel;
+	uint32		base;
+	int			start;
+	Datum	  **values;
+	bool	  **isnull;
+	Datum	   *cvalue;
+	bool	   *cnull;
+	int32	  **codes;
+	int		   *ncodes;
+	uint64		dict_id;
+} LedgerBatch;
+
+/*
+ * True if the reader can hand out its segments' rows as batches: a serial
+ * or parallel scan of a raw ledger without a key filter.  Before row 1.
+ */
+extern bool LedgerReaderBatchable(LedgerReader *reader);
+
+/*
+ * The next batch of a batchable reader's segment rows; false when the
+ * segments are done.  The transaction's buffered rows then still come from
+ * LedgerReaderNext.
+ */
+extern bool LedgerReaderNextBatch(LedgerReader *reader, LedgerBatch *batch);
+
 /* starts over from the first row */
 extern void LedgerReaderRescan(LedgerReader *reader);
 
