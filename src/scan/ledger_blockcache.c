@@ -16,6 +16,12 @@
  *	  ledger.cache_size (the blob cache has the other half).  ledger.
  *	  cache_size = 0 switches it off.
  *
+ *	  A block is kept the second time it is decoded, not the first: a query
+ *	  that reads each block once (a full scan in a new session) would only
+ *	  pay for copying every block and evicting the cache's useful entries.
+ *	  The blocks seen once are remembered by key in a bounded set, cleared
+ *	  when full.
+ *
  * IDENTIFICATION
  *	  src/scan/ledger_blockcache.c
  *
@@ -50,6 +56,10 @@ typedef struct BlockEntry
 	Size		size;
 } BlockEntry;
 
+/* keys of blocks decoded once since the set was last cleared */
+#define SEEN_MAX 16384
+
+static HTAB *BlockSeen = NULL;
 static HTAB *BlockCache = NULL;
 static MemoryContext BlockCacheContext = NULL;
 static dlist_head BlockLru = DLIST_STATIC_INIT(BlockLru);
@@ -76,6 +86,31 @@ init_cache(void)
 	ctl.hcxt = BlockCacheContext;
 	BlockCache = hash_create("ledger decoded blocks", 256, &ctl,
 							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	ctl.entrysize = sizeof(BlockKey);
+	BlockSeen = hash_create("ledger decoded blocks seen once", 1024, &ctl,
+							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* true if the block was decoded before; remembers it otherwise */
+static bool
+seen_before(BlockKey *key)
+{
+	bool		found;
+
+	if (hash_get_num_entries(BlockSeen) >= SEEN_MAX)
+	{
+		HASHCTL		ctl;
+
+		hash_destroy(BlockSeen);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(BlockKey);
+		ctl.entrysize = sizeof(BlockKey);
+		ctl.hcxt = BlockCacheContext;
+		BlockSeen = hash_create("ledger decoded blocks seen once", 1024, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	hash_search(BlockSeen, key, HASH_ENTER, &found);
+	return found;
 }
 
 static void
@@ -140,11 +175,12 @@ scan_blockcache_put(Oid epoch, Oid storage, int64 segment_id, int attnum,
 		return;
 	if (BlockCache == NULL)
 		init_cache();
+	make_key(&key, epoch, storage, segment_id, attnum, typid, block);
+	if (!seen_before(&key) ||
+		hash_search(BlockCache, &key, HASH_FIND, NULL) != NULL)
+		return;
 	while (BlockCacheBytes + size > budget() && !dlist_is_empty(&BlockLru))
 		evict(dlist_container(BlockEntry, lru, dlist_tail_node(&BlockLru)));
-	make_key(&key, epoch, storage, segment_id, attnum, typid, block);
-	if (hash_search(BlockCache, &key, HASH_FIND, NULL) != NULL)
-		return;
 	/* the copies first: an entry is complete once it is in the table */
 	cvalues = MemoryContextAlloc(BlockCacheContext, sizeof(Datum) * Max(n, 1));
 	cisnull = MemoryContextAlloc(BlockCacheContext, sizeof(bool) * Max(n, 1));
