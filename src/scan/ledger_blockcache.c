@@ -72,23 +72,24 @@ budget(void)
 	return (Size) ledger_cache_size * 1024 / 2;
 }
 
+/* a hash table keyed by BlockKey in the cache's context */
+static HTAB *
+block_table(const char *name, Size entrysize)
+{
+	HASHCTL		ctl = {.keysize = sizeof(BlockKey), .entrysize = entrysize,
+	.hcxt = BlockCacheContext};
+
+	return hash_create(name, 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
 static void
 init_cache(void)
 {
-	HASHCTL		ctl;
-
 	BlockCacheContext = AllocSetContextCreate(TopMemoryContext,
 											  "ledger decoded blocks",
 											  ALLOCSET_DEFAULT_SIZES);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(BlockKey);
-	ctl.entrysize = sizeof(BlockEntry);
-	ctl.hcxt = BlockCacheContext;
-	BlockCache = hash_create("ledger decoded blocks", 256, &ctl,
-							 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	ctl.entrysize = sizeof(BlockKey);
-	BlockSeen = hash_create("ledger decoded blocks seen once", 1024, &ctl,
-							HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	BlockCache = block_table("ledger decoded blocks", sizeof(BlockEntry));
+	BlockSeen = block_table("ledger decoded blocks seen once", sizeof(BlockKey));
 }
 
 /* true if the block was decoded before; remembers it otherwise */
@@ -99,15 +100,8 @@ seen_before(BlockKey *key)
 
 	if (hash_get_num_entries(BlockSeen) >= SEEN_MAX)
 	{
-		HASHCTL		ctl;
-
 		hash_destroy(BlockSeen);
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(BlockKey);
-		ctl.entrysize = sizeof(BlockKey);
-		ctl.hcxt = BlockCacheContext;
-		BlockSeen = hash_create("ledger decoded blocks seen once", 1024, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		BlockSeen = block_table("ledger decoded blocks seen once", sizeof(BlockKey));
 	}
 	hash_search(BlockSeen, key, HASH_ENTER, &found);
 	return found;
