@@ -141,6 +141,8 @@ typedef struct LedgerAggState
 	LedgerBatch *batch;			/* the batch being aggregated, or NULL */
 	int			batch_idx;		/* the row's index in the batch's arrays */
 	int		   *batch_cols;		/* columns with values in the batch */
+	Datum	   *prev_keys;		/* keys of the batch's previous row */
+	bool	   *prev_nulls;
 	int64		rows_seen;		/* batch rows since the last interrupt check */
 	TupleTableSlot *inslot;		/* rows read (the ledger's descriptor) */
 	TupleTableSlot *keyslot;	/* group keys */

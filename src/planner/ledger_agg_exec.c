@@ -332,93 +332,134 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 											   false);
 }
 
+/* computes the group keys of the row in st->inslot into st->keyslot */
+static inline void
+compute_keys(LedgerAggState *st, ExprContext *econtext)
+{
+	TupleTableSlot *ks = st->keyslot;
+	TupleTableSlot *in = st->inslot;
+
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		Datum		v;
+		bool		isnull;
+
+		switch (st->key_kind[k])
+		{
+			case KEY_VAR:
+				v = in->tts_values[st->key_attno[k] - 1];
+				isnull = in->tts_isnull[st->key_attno[k] - 1];
+				break;
+			case KEY_TRUNC:
+				isnull = in->tts_isnull[st->key_attno[k] - 1];
+				v = isnull ? (Datum) 0 :
+					trunc_key(st, k, in->tts_values[st->key_attno[k] - 1]);
+				break;
+			case KEY_MEMO:
+				v = memo_key(st, k, econtext, &isnull);
+				break;
+			default:
+				v = ExecEvalExpr(st->key_state[k], econtext, &isnull);
+				st->key_evals++;
+				break;
+		}
+		ks->tts_values[k] = v;
+		ks->tts_isnull[k] = isnull;
+	}
+}
+
+/* the accumulators of the group whose keys are in st->keyslot */
+static inline AggAcc *
+lookup_group(LedgerAggState *st)
+{
+	TupleTableSlot *ks = st->keyslot;
+	bool		isnew;
+	bool		cacheable = true;
+	uint32		h = 0x3c6ef372;
+	GroupCacheSlot *cs;
+	TupleHashEntry entry;
+
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		if (st->key_kind[k] == KEY_MEMO && st->memo_hash_valid[k])
+			h = hash_combine(h, st->memo_hash[k]);
+		else
+			h = hash_combine(h, key_bytes_hash(st, k, ks->tts_values[k],
+											   ks->tts_isnull[k], &cacheable));
+	}
+	cs = &st->cache[h % GROUP_CACHE_SIZE];
+	if (cacheable && cs->valid && cs->hash == h && cache_keys_equal(st, cs, ks))
+		return cs->acc;
+
+	ExecStoreVirtualTuple(ks);
+	entry = LookupTupleHashEntry(st->hashtable, ks, &isnew, NULL);
+	if (isnew)
+	{
+		entry->additional = MemoryContextAllocZero(st->tablecxt,
+												   sizeof(AggAcc) * Max(st->naggs, 1));
+		st->groups++;
+	}
+	if (cacheable)
+		cache_fill(st, cs, h, ks, (AggAcc *) entry->additional);
+	return (AggAcc *) entry->additional;
+}
+
 /* aggregates the row in st->inslot, if it passes the WHERE clause */
 static inline void
 aggregate_row(LedgerAggState *st, ExprContext *econtext)
 {
-	TupleTableSlot *ks = st->keyslot;
-	AggAcc	   *acc;
-
 	if (st->qual && !ExecQual(st->qual, econtext))
 		return;
 	st->rows_read++;
-
 	if (st->nkeys == 0)
-		acc = st->plain;
+		accumulate(st, st->plain, econtext);
 	else
 	{
-		bool		isnew;
-		bool		cacheable = true;
-		uint32		h = 0x3c6ef372;
-		GroupCacheSlot *cs;
-		TupleTableSlot *in = st->inslot;
-
-		ExecClearTuple(ks);
-		for (int k = 0; k < st->nkeys; k++)
-		{
-			Datum		v;
-			bool		isnull;
-
-			switch (st->key_kind[k])
-			{
-				case KEY_VAR:
-					v = in->tts_values[st->key_attno[k] - 1];
-					isnull = in->tts_isnull[st->key_attno[k] - 1];
-					break;
-				case KEY_TRUNC:
-					isnull = in->tts_isnull[st->key_attno[k] - 1];
-					v = isnull ? (Datum) 0 :
-						trunc_key(st, k, in->tts_values[st->key_attno[k] - 1]);
-					break;
-				case KEY_MEMO:
-					v = memo_key(st, k, econtext, &isnull);
-					break;
-				default:
-					v = ExecEvalExpr(st->key_state[k], econtext, &isnull);
-					st->key_evals++;
-					break;
-			}
-			ks->tts_values[k] = v;
-			ks->tts_isnull[k] = isnull;
-			if (st->key_kind[k] == KEY_MEMO && st->memo_hash_valid[k])
-				h = hash_combine(h, st->memo_hash[k]);
-			else
-				h = hash_combine(h, key_bytes_hash(st, k, v, isnull, &cacheable));
-		}
-		cs = &st->cache[h % GROUP_CACHE_SIZE];
-		if (!cacheable || !cs->valid || cs->hash != h ||
-			!cache_keys_equal(st, cs, ks))
-		{
-			TupleHashEntry entry;
-
-			ExecStoreVirtualTuple(ks);
-			entry = LookupTupleHashEntry(st->hashtable, ks, &isnew, NULL);
-			if (isnew)
-			{
-				entry->additional = MemoryContextAllocZero(st->tablecxt,
-														   sizeof(AggAcc) * Max(st->naggs, 1));
-				st->groups++;
-			}
-			acc = (AggAcc *) entry->additional;
-			if (cacheable)
-				cache_fill(st, cs, h, ks, acc);
-		}
-		else
-			acc = cs->acc;
+		ExecClearTuple(st->keyslot);
+		compute_keys(st, econtext);
+		accumulate(st, lookup_group(st), econtext);
 	}
-	accumulate(st, acc, econtext);
+}
+
+/*
+ * True if every key of a batch row is a Datum that identifies its value
+ * for the rest of the batch: a pass-by-value key, a column (in the
+ * segment's own memory), a date_trunc, a result remembered per dictionary
+ * entry.  Then a row whose key Datums equal the previous row's belongs to
+ * its group (different Datums may still be equal keys: they take the hash
+ * table).
+ */
+static bool
+batch_keys_stable(LedgerAggState *st, LedgerBatch *b)
+{
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		if (st->key_kind[k] == KEY_VAR || st->key_kind[k] == KEY_TRUNC)
+			continue;
+		if (st->key_kind[k] == KEY_MEMO && b->codes[st->key_attno[k] - 1] != NULL)
+			continue;
+		if (st->key_kind[k] == KEY_EXPR && st->key_byval[k])
+			continue;
+		return false;
+	}
+	return st->nkeys > 0;
 }
 
 /*
  * Aggregates one batch of segment rows: each row's columns are set in
- * st->inslot straight from the reader's arrays (the slot stays stored).
+ * st->inslot straight from the reader's arrays (the slot stays stored);
+ * runs of rows with the same key Datums skip the group lookup.
  */
 static void
 aggregate_batch(LedgerAggState *st, LedgerBatch *b, ExprContext *econtext)
 {
 	TupleTableSlot *in = st->inslot;
+	TupleTableSlot *ks = st->keyslot;
 	int			natts = in->tts_tupleDescriptor->natts;
 	int			ncols = 0;
+	bool		stable = batch_keys_stable(st, b);
+	bool		have_prev = false;
+	AggAcc	   *prev_acc = NULL;
 
 	ExecClearTuple(in);
 	for (int a = 0; a < natts; a++)
@@ -436,6 +477,7 @@ aggregate_batch(LedgerAggState *st, LedgerBatch *b, ExprContext *econtext)
 	for (int j = 0; j < b->nrows; j++)
 	{
 		int			idx = b->sel ? (int) (b->sel[j] - b->base) : b->start + j;
+		AggAcc	   *acc;
 
 		if (st->reset_per_row)
 			ResetExprContext(econtext);
@@ -447,7 +489,35 @@ aggregate_batch(LedgerAggState *st, LedgerBatch *b, ExprContext *econtext)
 			in->tts_isnull[a] = b->isnull[a][idx];
 		}
 		st->batch_idx = idx;
-		aggregate_row(st, econtext);
+		if (!stable)
+		{
+			aggregate_row(st, econtext);
+			continue;
+		}
+		if (st->qual && !ExecQual(st->qual, econtext))
+			continue;
+		st->rows_read++;
+		ExecClearTuple(ks);
+		compute_keys(st, econtext);
+		if (have_prev)
+		{
+			bool		same = true;
+
+			for (int k = 0; k < st->nkeys && same; k++)
+				same = ks->tts_isnull[k] == st->prev_nulls[k] &&
+					(ks->tts_isnull[k] || ks->tts_values[k] == st->prev_keys[k]);
+			if (same)
+			{
+				accumulate(st, prev_acc, econtext);
+				continue;
+			}
+		}
+		acc = lookup_group(st);
+		accumulate(st, acc, econtext);
+		prev_acc = acc;
+		have_prev = true;
+		memcpy(st->prev_keys, ks->tts_values, sizeof(Datum) * st->nkeys);
+		memcpy(st->prev_nulls, ks->tts_isnull, sizeof(bool) * st->nkeys);
 	}
 	st->batch = NULL;
 	if ((st->rows_seen += b->nrows) >= 65536)
@@ -484,7 +554,11 @@ aggregate_all(LedgerAggState *st)
 	st->reader = reader;
 	batches = LedgerReaderBatchable(reader);
 	if (batches && st->batch_cols == NULL)
+	{
 		st->batch_cols = palloc(sizeof(int) * Max(in->tts_tupleDescriptor->natts, 1));
+		st->prev_keys = palloc(sizeof(Datum) * Max(st->nkeys, 1));
+		st->prev_nulls = palloc(sizeof(bool) * Max(st->nkeys, 1));
+	}
 	MemoryContextSwitchTo(old);
 
 	if (st->nkeys == 0)
