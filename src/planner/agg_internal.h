@@ -133,6 +133,7 @@ typedef struct LedgerAggState
 	ExprState  *qual;
 	bool	   *wanted;
 	LedgerQual *filter;
+	bool		filter_complete;	/* filter is exactly the WHERE clause */
 	List	   *leaves;
 	List	   *leaf_states;
 	LedgerScanStats stats;

@@ -284,7 +284,8 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 
 	/* WHERE: pushed to the reader where possible, all checked per row */
 	st->qual = ExecInitQual(st->quals, ps);
-	st->filter = ledger_qual_build_list(st->quals, st->rti, NULL, &st->leaves);
+	st->filter = ledger_qual_build_list(st->quals, st->rti, NULL, &st->leaves,
+										&st->filter_complete);
 	foreach(lc, st->leaves)
 		st->leaf_states = lappend(st->leaf_states,
 								  ExecInitExpr((Expr *) ((LedgerQual *) lfirst(lc))->exec, ps));
@@ -404,11 +405,11 @@ lookup_group(LedgerAggState *st)
 	return (AggAcc *) entry->additional;
 }
 
-/* aggregates the row in st->inslot, if it passes the WHERE clause */
+/* aggregates the row in st->inslot, if it passes qual (may be NULL) */
 static inline void
-aggregate_row(LedgerAggState *st, ExprContext *econtext)
+aggregate_row(LedgerAggState *st, ExprState *qual, ExprContext *econtext)
 {
-	if (st->qual && !ExecQual(st->qual, econtext))
+	if (qual && !ExecQual(qual, econtext))
 		return;
 	st->rows_read++;
 	if (st->nkeys == 0)
@@ -460,6 +461,14 @@ aggregate_batch(LedgerAggState *st, LedgerBatch *b, ExprContext *econtext)
 	bool		stable = batch_keys_stable(st, b);
 	bool		have_prev = false;
 	AggAcc	   *prev_acc = NULL;
+	ExprState  *qual = st->qual;
+
+	/*
+	 * The WHERE clause is the reader's filter exactly and the segment's
+	 * zone maps or bitmaps say that every row of the batch satisfies it.
+	 */
+	if (st->filter_complete && b->exact)
+		qual = NULL;
 
 	ExecClearTuple(in);
 	for (int a = 0; a < natts; a++)
@@ -491,10 +500,10 @@ aggregate_batch(LedgerAggState *st, LedgerBatch *b, ExprContext *econtext)
 		st->batch_idx = idx;
 		if (!stable)
 		{
-			aggregate_row(st, econtext);
+			aggregate_row(st, qual, econtext);
 			continue;
 		}
-		if (st->qual && !ExecQual(st->qual, econtext))
+		if (qual && !ExecQual(qual, econtext))
 			continue;
 		st->rows_read++;
 		ExecClearTuple(ks);
@@ -581,7 +590,7 @@ aggregate_all(LedgerAggState *st)
 			ResetExprContext(econtext);
 		if (!LedgerReaderNext(reader, in))
 			break;
-		aggregate_row(st, econtext);
+		aggregate_row(st, st->qual, econtext);
 	}
 	LedgerReaderEnd(reader);
 	st->reader = NULL;

@@ -176,7 +176,7 @@ ledger_add_scan_paths(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	rollup = LedgerRollupGet(relation) != NULL;		/* cached per backend */
 	relation_close(relation, NoLock);
 
-	(void) ledger_qual_build_list(rel->baserestrictinfo, rel->relid, &pushed, NULL);
+	(void) ledger_qual_build_list(rel->baserestrictinfo, rel->relid, &pushed, NULL, NULL);
 	sel = pushed ? clauselist_selectivity(root, pushed, rel->relid, JOIN_INNER, NULL) : 1.0;
 
 	wanted = palloc(sizeof(bool) * Max(natts, 1));
@@ -252,7 +252,7 @@ plan_ledger_scan(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	List	   *actual = extract_actual_clauses(clauses, false);
 	List	   *pushed = NIL;
 
-	(void) ledger_qual_build_list(actual, rel->relid, &pushed, NULL);
+	(void) ledger_qual_build_list(actual, rel->relid, &pushed, NULL, NULL);
 
 	cscan->scan.plan.targetlist = tlist;
 	cscan->scan.plan.qual = actual;		/* everything is re-checked */
@@ -289,7 +289,7 @@ begin_ledger_scan(CustomScanState *node, EState *estate, int eflags)
 
 	state->pushed = cscan->custom_exprs;
 	state->filter = ledger_qual_build_list(state->pushed, cscan->scan.scanrelid,
-										   NULL, &state->leaves);
+										   NULL, &state->leaves, NULL);
 	foreach(lc, state->leaves)
 	{
 		LedgerQual *q = lfirst(lc);

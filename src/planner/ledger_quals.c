@@ -236,14 +236,21 @@ ledger_qual_build(Expr *e, Index varno, bool *complete, List **leaves)
 	return NULL;
 }
 
-/* ANDs the pushable parts of a list of clauses; NULL if none */
+/*
+ * ANDs the pushable parts of a list of clauses; NULL if none.  With
+ * all_complete, says whether the result is exactly the clauses (every one
+ * pushed whole) rather than a superset.
+ */
 LedgerQual *
-ledger_qual_build_list(List *clauses, Index varno, List **pushed, List **leaves)
+ledger_qual_build_list(List *clauses, Index varno, List **pushed, List **leaves,
+					   bool *all_complete)
 {
 	LedgerQual *top = palloc0(sizeof(LedgerQual));
 	ListCell   *lc;
 
 	top->kind = LEDGER_QUAL_AND;
+	if (all_complete)
+		*all_complete = true;
 	foreach(lc, clauses)
 	{
 		Expr	   *clause = lfirst(lc);
@@ -253,6 +260,8 @@ ledger_qual_build_list(List *clauses, Index varno, List **pushed, List **leaves)
 		if (IsA(clause, RestrictInfo))
 			clause = ((RestrictInfo *) clause)->clause;
 		q = ledger_qual_build(clause, varno, &complete, leaves);
+		if (all_complete && (q == NULL || !complete))
+			*all_complete = false;
 		if (q == NULL)
 			continue;
 		top->args = lappend(top->args, q);

@@ -22,7 +22,8 @@
 extern LedgerQual *ledger_qual_build(Expr *e, Index varno, bool *complete,
 									 List **leaves);
 extern LedgerQual *ledger_qual_build_list(List *clauses, Index varno,
-										  List **pushed, List **leaves);
+										  List **pushed, List **leaves,
+										  bool *all_complete);
 extern void ledger_qual_compute_values(List *leaves, List *leaf_states,
 									   ExprContext *econtext,
 									   MemoryContext qcxt);

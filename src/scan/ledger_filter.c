@@ -473,13 +473,21 @@ filter_segment(LedgerReader *r, LedgerSegmentMeta *seg)
 		col->dict_blob = meta[i].dict;
 	}
 
-	if (filter_zone(r->filter, &fs) == ZONE_NONE)
+	r->seg_exact = false;
+	switch (filter_zone(r->filter, &fs))
 	{
-		if (r->stats)
-			r->stats->pruned_range++;
-		return false;
+		case ZONE_NONE:
+			if (r->stats)
+				r->stats->pruned_range++;
+			return false;
+		case ZONE_ALL:
+			r->seg_exact = true;	/* every row satisfies the filter */
+			return true;
+		case ZONE_SOME:
+			break;
 	}
 	bm = filter_bitmap(r->filter, &fs, &exact);
+	r->seg_exact = bm != NULL && exact;
 	if (bm != NULL)
 	{
 		uint64		n = roaring_bitmap_get_cardinality(bm);

@@ -84,6 +84,7 @@ batch_columns(LedgerReader *r, LedgerBatch *b)
 			b->cvalue[i] = getmissingattr(r->tupdesc, i + 1, &b->cnull[i]);
 	}
 	b->dict_id = r->seg_gen;
+	b->exact = r->filter != NULL && r->seg_exact;
 }
 
 /* the next batch of segment rows (see scan.h) */

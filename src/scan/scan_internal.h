@@ -103,6 +103,8 @@ struct LedgerReader
 	bool	   *filter_cols;	/* columns the filter reads */
 	LedgerRollup *filter_rollup;	/* compare bucketed times (rollup) */
 	uint32	   *cand;			/* candidate rows of the segment, or NULL */
+	bool		seg_exact;		/* the segment's rows to read (all, or cand)
+								 * are exactly those satisfying the filter */
 	int			ncand;
 	int			cand_pos;
 

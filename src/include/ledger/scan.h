@@ -170,6 +170,8 @@ typedef struct LedgerBatch
 	int32	  **codes;
 	int		   *ncodes;
 	uint64		dict_id;
+	bool		exact;			/* every row satisfies the reader's filter
+								 * (zone maps or exact bitmaps said so) */
 } LedgerBatch;
 
 /*
