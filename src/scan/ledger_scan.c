@@ -33,7 +33,6 @@
 #include "ledger/upsert.h"
 #include "scan_internal.h"
 
-
 /* the common part of starting a reader */
 static LedgerReader *
 reader_create(Relation rel, Snapshot snapshot, const bool *wanted,
