@@ -84,6 +84,7 @@ typedef struct LedgerAggState
 	Relation	rel;
 	Index		rti;
 	List	   *quals;			/* plan copies (base-relation Vars) */
+	List	   *pushed;			/* those the reader's filter holds (EXPLAIN) */
 	List	   *group_exprs;
 	List	   *aggrefs;
 	int			nkeys;

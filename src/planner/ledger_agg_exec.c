@@ -21,6 +21,7 @@
 #include "ledger/scan.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "parser/parse_oper.h"
@@ -33,6 +34,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -284,7 +286,7 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 
 	/* WHERE: pushed to the reader where possible, all checked per row */
 	st->qual = ExecInitQual(st->quals, ps);
-	st->filter = ledger_qual_build_list(st->quals, st->rti, NULL, &st->leaves,
+	st->filter = ledger_qual_build_list(st->quals, st->rti, &st->pushed, &st->leaves,
 										&st->filter_complete);
 	foreach(lc, st->leaves)
 		st->leaf_states = lappend(st->leaf_states,
@@ -688,10 +690,35 @@ static void
 explain_ledger_agg(CustomScanState *node, List *ancestors, ExplainState *es)
 {
 	LedgerAggState *st = (LedgerAggState *) node;
+	TupleDesc	tupdesc = RelationGetDescr(st->rel);
+	StringInfoData cols;
 
 	ExplainPropertyText("Ledger", RelationGetRelationName(st->rel), es);
 	if (st->quals != NIL)
-		ExplainPropertyInteger("Conditions", NULL, list_length(st->quals), es);
+	{
+		List	   *context = set_deparse_context_plan(es->deparse_cxt,
+													   node->ss.ps.plan, ancestors);
+
+		/* every condition is checked per row; the pushed ones skip data */
+		ExplainPropertyText("Filter",
+							deparse_expression((Node *) make_ands_explicit(st->quals),
+											   context, es->verbose, false), es);
+		if (st->pushed != NIL)
+			ExplainPropertyText("Ledger Filter",
+								deparse_expression((Node *) make_ands_explicit(st->pushed),
+												   context, es->verbose, false), es);
+	}
+	initStringInfo(&cols);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		if (!st->wanted[i] || TupleDescAttr(tupdesc, i)->attisdropped)
+			continue;
+		if (cols.len > 0)
+			appendStringInfoString(&cols, ", ");
+		appendStringInfoString(&cols, quote_identifier(NameStr(TupleDescAttr(tupdesc, i)->attname)));
+	}
+	if (cols.len > 0)
+		ExplainPropertyText("Columns", cols.data, es);
 	if (es->analyze)
 	{
 		ExplainPropertyInteger("Rows Aggregated", NULL, st->rows_read, es);
@@ -699,8 +726,10 @@ explain_ledger_agg(CustomScanState *node, List *ancestors, ExplainState *es)
 		if (st->expr_keys)
 			ExplainPropertyInteger("Key Evaluations", NULL, st->key_evals, es);
 		ExplainPropertyInteger("Segments", NULL, st->stats.segments, es);
-		ExplainPropertyInteger("Segments Pruned", NULL,
-							   st->stats.pruned_range + st->stats.pruned_dict, es);
+		ExplainPropertyInteger("Segments Pruned by Range", NULL, st->stats.pruned_range, es);
+		ExplainPropertyInteger("Segments Pruned by Dictionary", NULL, st->stats.pruned_dict, es);
+		ExplainPropertyInteger("Rows Selected by Bitmaps", NULL, st->stats.rows_bitmap, es);
+		ExplainPropertyInteger("Blocks Decompressed", NULL, st->stats.blocks, es);
 	}
 }
 
