@@ -84,6 +84,14 @@ SELECT q, agg_check(q) FROM (VALUES
 	('SELECT method FROM ev GROUP BY method')
 ) v(q);
 
+-- FILTER (WHERE ...) per aggregate: true rows only (NULL is not true)
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT method, sum(i4) FILTER (WHERE flag), count(*) FILTER (WHERE status = ''declined''), count(*) FROM ev GROUP BY 1'),
+	('SELECT count(*) FILTER (WHERE m IS NULL), sum(i8) FILTER (WHERE m > 3), avg(i4) FILTER (WHERE i4 > 0), min(method) FILTER (WHERE NOT flag), max(num) FILTER (WHERE i2 < 0) FROM ev'),
+	('SELECT date_trunc(''day'', ts), count(*) FILTER (WHERE i4 % 2 = 0), sum(f8) FILTER (WHERE attrs->>''k'' = ''v1'') FROM ev WHERE ts < ''2026-03-20'' GROUP BY 1'),
+	('SELECT status, count(m) FILTER (WHERE method = ''card''), count(m) FILTER (WHERE method = ''bank'') FROM ev GROUP BY 1')
+) v(q);
+
 -- filters: pushed to the reader, residual, parameters, stable expressions
 SELECT q, agg_check(q) FROM (VALUES
 	('SELECT status, count(*), sum(i8) FROM ev WHERE ts >= ''2026-03-08'' AND ts < ''2026-03-12'' GROUP BY 1'),
@@ -104,7 +112,8 @@ EXECUTE p('bank', 0);
 -- left to PostgreSQL
 SELECT q, agg_check(q) FROM (VALUES
 	('SELECT method, count(*) FROM ev GROUP BY 1 HAVING count(*) > 1000'),
-	('SELECT method, sum(i4) FILTER (WHERE flag) FROM ev GROUP BY 1'),
+	('SELECT method, count(*) FILTER (WHERE random() > 2) FROM ev GROUP BY 1'),
+	('SELECT method, count(*) FILTER (WHERE m IN (SELECT 1)) FROM ev GROUP BY 1'),
 	('SELECT method, count(DISTINCT status) FROM ev GROUP BY 1'),
 	('SELECT method, string_agg(status, '','' ORDER BY status) FROM ev GROUP BY 1'),
 	('SELECT method, stddev(f8) FROM ev GROUP BY 1'),
@@ -196,6 +205,7 @@ INSERT INTO r1h SELECT ts, method, i4, i2, NULL FROM ev WHERE i4 IS NOT NULL;
 INSERT INTO r1h SELECT ts, method, -i4, i2, -1 FROM ev WHERE i4 % 5 = 0;
 SELECT q, agg_check(q) FROM (VALUES
 	('SELECT method, count(*), sum(amount), sum(n), min(lo) FROM r1h GROUP BY 1'),
+	('SELECT date_trunc(''day'', ts), sum(n) FILTER (WHERE method = ''card''), sum(amount) FILTER (WHERE lo < 0) FROM r1h GROUP BY 1'),
 	('SELECT date_trunc(''day'', ts), count(*), sum(n) FROM r1h GROUP BY 1')) v(q);
 
 CREATE TABLE kr (id text, v int, amount int) USING ledger;

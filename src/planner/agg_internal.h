@@ -126,6 +126,7 @@ typedef struct LedgerAggState
 	AggKind    *agg_kind;
 	AttrNumber *agg_attno;		/* argument is a column, or 0 */
 	ExprState **agg_state;		/* argument expression otherwise */
+	ExprState **agg_filter;		/* FILTER (WHERE ...), or NULL */
 	FmgrInfo   *agg_cmp;		/* MIN_MAX: the transition function */
 	Oid		   *agg_coll;
 	int16	   *agg_len;

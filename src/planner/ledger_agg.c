@@ -18,10 +18,11 @@
  *
  *	  Supported: count(*), count(x), sum of smallint/integer/bigint/real/
  *	  double precision/numeric, avg of smallint/integer/bigint, min and max
- *	  of any type with a sort operator; group keys that are hashable
+ *	  of any type with a sort operator, each with an optional FILTER
+ *	  (WHERE ...) on the row; group keys that are hashable
  *	  expressions of the ledger's columns (a column, date_trunc(unit, time
  *	  column) with a fast path, anything else evaluated per row).  Anything
- *	  else (HAVING, FILTER, DISTINCT or ordered aggregates, grouping sets,
+ *	  else (HAVING, DISTINCT or ordered aggregates, grouping sets,
  *	  joins, sub-plans in the WHERE clause) is left to PostgreSQL.  The
  *	  output feeds the plan's projection through custom_scan_tlist.
  *
@@ -78,7 +79,7 @@ ledger_agg_kind(Aggref *agg)
 	char	   *name;
 	Oid			argtype;
 
-	if (agg->aggfilter != NULL || agg->aggdistinct != NIL ||
+	if (agg->aggdistinct != NIL ||
 		agg->aggorder != NIL || agg->aggkind != AGGKIND_NORMAL ||
 		agg->agglevelsup != 0 || agg->aggvariadic ||
 		get_func_namespace(agg->aggfnoid) != PG_CATALOG_NAMESPACE)
@@ -273,6 +274,9 @@ ledger_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		if (agg->args != NIL &&
 			!row_expr_ok((Node *) ((TargetEntry *) linitial(agg->args))->expr,
 						 input_rel->relid))
+			return;
+		if (agg->aggfilter != NULL &&
+			!row_expr_ok((Node *) agg->aggfilter, input_rel->relid))
 			return;
 	}
 

@@ -251,6 +251,7 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 	st->agg_kind = palloc0(sizeof(AggKind) * Max(st->naggs, 1));
 	st->agg_attno = palloc0(sizeof(AttrNumber) * Max(st->naggs, 1));
 	st->agg_state = palloc0(sizeof(ExprState *) * Max(st->naggs, 1));
+	st->agg_filter = palloc0(sizeof(ExprState *) * Max(st->naggs, 1));
 	st->agg_cmp = palloc0(sizeof(FmgrInfo) * Max(st->naggs, 1));
 	st->agg_coll = palloc0(sizeof(Oid) * Max(st->naggs, 1));
 	st->agg_len = palloc0(sizeof(int16) * Max(st->naggs, 1));
@@ -271,6 +272,8 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 			else
 				st->agg_state[k] = ExecInitExpr(arg, ps);
 		}
+		if (agg->aggfilter != NULL)
+			st->agg_filter[k] = ExecInitQual(list_make1(agg->aggfilter), ps);
 		if (st->agg_kind[k] == AGG_MIN_MAX)
 		{
 			HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg->aggfnoid));
@@ -324,7 +327,7 @@ begin_ledger_agg(CustomScanState *node, EState *estate, int eflags)
 		if (st->key_kind[k] == KEY_EXPR || st->key_kind[k] == KEY_MEMO)
 			st->reset_per_row = st->expr_keys = true;
 	for (k = 0; k < st->naggs; k++)
-		if (st->agg_state[k] != NULL)
+		if (st->agg_state[k] != NULL || st->agg_filter[k] != NULL)
 			st->reset_per_row = true;
 	if (st->nkeys > 0)
 		st->hashtable = BuildTupleHashTableExt(ps, keydesc, st->nkeys, keycols,

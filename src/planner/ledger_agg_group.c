@@ -93,6 +93,8 @@ accumulate(LedgerAggState *st, AggAcc *acc, ExprContext *econtext)
 		Datum		v = (Datum) 0;
 		bool		isnull = false;
 
+		if (st->agg_filter[a] != NULL && !ExecQual(st->agg_filter[a], econtext))
+			continue;
 		if (st->agg_kind[a] == AGG_COUNT_STAR)
 		{
 			ac->count++;
