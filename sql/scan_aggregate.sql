@@ -92,6 +92,19 @@ SELECT q, agg_check(q) FROM (VALUES
 	('SELECT status, count(m) FILTER (WHERE method = ''card''), count(m) FILTER (WHERE method = ''bank'') FROM ev GROUP BY 1')
 ) v(q);
 
+-- HAVING, per group
+SELECT q, agg_check(q) FROM (VALUES
+	('SELECT method, count(*) FROM ev GROUP BY 1 HAVING count(*) > 1000'),
+	('SELECT status, sum(i4) FROM ev GROUP BY 1 HAVING max(i8) > 0 AND min(f8) < 5 OR status IS NULL'),
+	('SELECT date_trunc(''day'', ts), count(*) FROM ev GROUP BY 1 HAVING sum(i2) FILTER (WHERE flag) > 0'),
+	('SELECT count(*), sum(i4) FROM ev HAVING count(*) > 0'),
+	('SELECT count(*), sum(i4) FROM ev HAVING count(*) < 0'),
+	('SELECT method, count(*) FROM ev GROUP BY 1 HAVING count(*) > (SELECT 1000)'),
+	('SELECT m, avg(i4) FROM ev WHERE ts > ''2026-03-10'' GROUP BY m HAVING avg(i4) > 0 AND m IS NOT NULL')
+) v(q);
+EXPLAIN (COSTS OFF)
+SELECT method, count(*) FROM ev WHERE m > 2 GROUP BY 1 HAVING sum(i4) > 0;
+
 -- filters: pushed to the reader, residual, parameters, stable expressions
 SELECT q, agg_check(q) FROM (VALUES
 	('SELECT status, count(*), sum(i8) FROM ev WHERE ts >= ''2026-03-08'' AND ts < ''2026-03-12'' GROUP BY 1'),
@@ -111,7 +124,7 @@ EXECUTE p('bank', 0);
 
 -- left to PostgreSQL
 SELECT q, agg_check(q) FROM (VALUES
-	('SELECT method, count(*) FROM ev GROUP BY 1 HAVING count(*) > 1000'),
+	('SELECT method, count(*) FROM ev GROUP BY 1 HAVING count(*) > (SELECT count(*) FROM ev e2 WHERE e2.method = ev.method) / 2'),
 	('SELECT method, count(*) FILTER (WHERE random() > 2) FROM ev GROUP BY 1'),
 	('SELECT method, count(*) FILTER (WHERE m IN (SELECT 1)) FROM ev GROUP BY 1'),
 	('SELECT method, count(DISTINCT status) FROM ev GROUP BY 1'),

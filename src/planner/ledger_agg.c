@@ -21,10 +21,11 @@
  *	  of any type with a sort operator, each with an optional FILTER
  *	  (WHERE ...) on the row; group keys that are hashable
  *	  expressions of the ledger's columns (a column, date_trunc(unit, time
- *	  column) with a fast path, anything else evaluated per row).  Anything
- *	  else (HAVING, DISTINCT or ordered aggregates, grouping sets,
- *	  joins, sub-plans in the WHERE clause) is left to PostgreSQL.  The
- *	  output feeds the plan's projection through custom_scan_tlist.
+ *	  column) with a fast path, anything else evaluated per row); HAVING
+ *	  (the plan's qual, over the scan tuple).  Anything else (DISTINCT or
+ *	  ordered aggregates, grouping sets, joins, sub-plans) is left to
+ *	  PostgreSQL.  The output feeds the plan's projection through
+ *	  custom_scan_tlist.
  *
  *	  This file plans; ledger_agg_exec.c executes.
  *
@@ -229,7 +230,7 @@ ledger_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 		!ledger_enable_aggregate_pushdown)
 		return;
 	if (input_rel->reloptkind != RELOPT_BASEREL || input_rel->lateral_relids != NULL ||
-		parse->groupingSets != NIL || root->hasHavingQual || parse->hasTargetSRFs ||
+		parse->groupingSets != NIL || parse->hasTargetSRFs ||
 		(!parse->hasAggs && parse->groupClause == NIL))
 		return;
 	rte = planner_rt_fetch(input_rel->relid, root);
@@ -265,6 +266,8 @@ ledger_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	/* the output: keys, supported aggregates, expressions of them */
 	target = output_rel->reltarget;
 	check_target_walker((Node *) target->exprs, &cxt);
+	/* HAVING: over keys and aggregates too, checked per group by ExecScan */
+	check_target_walker(parse->havingQual, &cxt);
 	if (!cxt.ok)
 		return;
 	foreach(lc, cxt.aggrefs)
@@ -305,8 +308,9 @@ ledger_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	cpath->path.total_cost = cpath->path.startup_cost + groups * cpu_tuple_cost;
 	cpath->flags = 0;
 	cpath->custom_paths = NIL;
-	cpath->custom_private = list_make4(makeInteger((int) input_rel->relid),
-									   quals, cxt.group_exprs, cxt.aggrefs);
+	cpath->custom_private = list_make5(makeInteger((int) input_rel->relid),
+									   quals, cxt.group_exprs, cxt.aggrefs,
+									   (List *) parse->havingQual);
 	cpath->methods = &agg_path_methods;
 	add_path(output_rel, &cpath->path);
 }
@@ -339,7 +343,8 @@ plan_ledger_agg(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	fix_opfuncids((Node *) aggrefs);
 
 	cscan->scan.plan.targetlist = tlist;
-	cscan->scan.plan.qual = NIL;
+	/* HAVING, turned into references to the scan tuple by setrefs */
+	cscan->scan.plan.qual = copyObject((List *) list_nth(best_path->custom_private, 4));
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_scan_tlist = scan_tlist;

@@ -703,7 +703,7 @@ explain_ledger_agg(CustomScanState *node, List *ancestors, ExplainState *es)
 													   node->ss.ps.plan, ancestors);
 
 		/* every condition is checked per row; the pushed ones skip data */
-		ExplainPropertyText("Filter",
+		ExplainPropertyText("Row Filter",
 							deparse_expression((Node *) make_ands_explicit(st->quals),
 											   context, es->verbose, false), es);
 		if (st->pushed != NIL)
