@@ -195,7 +195,8 @@ SELECT q, agg_check(q) FROM (VALUES
 	('SELECT c, d, count(*), sum(v), min(g), max(g) FROM bb GROUP BY 1, 2'),
 	('SELECT d, count(*), sum(v) FROM bb WHERE c = ''c3'' GROUP BY 1'),
 	('SELECT g / 65536, upper(c), count(*), sum(v) FROM bb WHERE c IN (''c1'', ''c4'') AND g % 2 = 0 GROUP BY 1, 2'),
-	('SELECT count(*), sum(v) FROM bb WHERE g > 65000 AND g < 131100')) v(q);
+	('SELECT count(*), sum(v) FROM bb WHERE g > 65000 AND g < 131100'),
+	('SELECT c, d, count(*), count(d), sum(g), avg(v), sum(d::smallint) FROM bb WHERE c IN (''c1'', ''c2'') GROUP BY 1, 2')) v(q);
 BEGIN;
 INSERT INTO bb VALUES (1, 'c3', 10, 7), (2, 'c9', 1, NULL);
 SELECT agg_check('SELECT c, d, count(*), sum(v) FROM bb WHERE c = ''c3'' OR d IS NULL GROUP BY 1, 2');

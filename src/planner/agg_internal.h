@@ -165,6 +165,10 @@ typedef struct LedgerAggState
 } LedgerAggState;
 
 /* ledger_agg_group.c */
+extern void compute_keys(LedgerAggState *st, ExprContext *econtext);
+extern AggAcc *lookup_group(LedgerAggState *st);
+extern void aggregate_row(LedgerAggState *st, ExprState *qual,
+						  ExprContext *econtext);
 extern Datum trunc_key(LedgerAggState *st, int k, Datum v);
 extern Datum memo_key(LedgerAggState *st, int k, ExprContext *econtext,
 					  bool *isnull);
@@ -172,6 +176,10 @@ extern void cache_fill(LedgerAggState *st, GroupCacheSlot *cs, uint32 h,
 					   TupleTableSlot *ks, AggAcc *acc);
 extern void accumulate(LedgerAggState *st, AggAcc *acc, ExprContext *econtext);
 extern Datum finalize(LedgerAggState *st, int a, AggAcc *ac, bool *isnull);
+
+/* ledger_agg_batch.c */
+extern void aggregate_batch(LedgerAggState *st, LedgerBatch *b,
+							ExprContext *econtext);
 
 /*
  * A hash of a value's bytes; *cacheable is cleared for values whose bytes

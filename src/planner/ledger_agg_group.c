@@ -23,6 +23,95 @@
 #include "utils/timestamp.h"
 #include "agg_internal.h"
 
+/* computes the group keys of the row in st->inslot into st->keyslot */
+void
+compute_keys(LedgerAggState *st, ExprContext *econtext)
+{
+	TupleTableSlot *ks = st->keyslot;
+	TupleTableSlot *in = st->inslot;
+
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		Datum		v;
+		bool		isnull;
+
+		switch (st->key_kind[k])
+		{
+			case KEY_VAR:
+				v = in->tts_values[st->key_attno[k] - 1];
+				isnull = in->tts_isnull[st->key_attno[k] - 1];
+				break;
+			case KEY_TRUNC:
+				isnull = in->tts_isnull[st->key_attno[k] - 1];
+				v = isnull ? (Datum) 0 :
+					trunc_key(st, k, in->tts_values[st->key_attno[k] - 1]);
+				break;
+			case KEY_MEMO:
+				v = memo_key(st, k, econtext, &isnull);
+				break;
+			default:
+				v = ExecEvalExpr(st->key_state[k], econtext, &isnull);
+				st->key_evals++;
+				break;
+		}
+		ks->tts_values[k] = v;
+		ks->tts_isnull[k] = isnull;
+	}
+}
+
+/* the accumulators of the group whose keys are in st->keyslot */
+AggAcc *
+lookup_group(LedgerAggState *st)
+{
+	TupleTableSlot *ks = st->keyslot;
+	bool		isnew;
+	bool		cacheable = true;
+	uint32		h = 0x3c6ef372;
+	GroupCacheSlot *cs;
+	TupleHashEntry entry;
+
+	for (int k = 0; k < st->nkeys; k++)
+	{
+		if (st->key_kind[k] == KEY_MEMO && st->memo_hash_valid[k])
+			h = hash_combine(h, st->memo_hash[k]);
+		else
+			h = hash_combine(h, key_bytes_hash(st, k, ks->tts_values[k],
+											   ks->tts_isnull[k], &cacheable));
+	}
+	cs = &st->cache[h % GROUP_CACHE_SIZE];
+	if (cacheable && cs->valid && cs->hash == h && cache_keys_equal(st, cs, ks))
+		return cs->acc;
+
+	ExecStoreVirtualTuple(ks);
+	entry = LookupTupleHashEntry(st->hashtable, ks, &isnew, NULL);
+	if (isnew)
+	{
+		entry->additional = MemoryContextAllocZero(st->tablecxt,
+												   sizeof(AggAcc) * Max(st->naggs, 1));
+		st->groups++;
+	}
+	if (cacheable)
+		cache_fill(st, cs, h, ks, (AggAcc *) entry->additional);
+	return (AggAcc *) entry->additional;
+}
+
+/* aggregates the row in st->inslot, if it passes qual (may be NULL) */
+void
+aggregate_row(LedgerAggState *st, ExprState *qual, ExprContext *econtext)
+{
+	if (qual && !ExecQual(qual, econtext))
+		return;
+	st->rows_read++;
+	if (st->nkeys == 0)
+		accumulate(st, st->plain, econtext);
+	else
+	{
+		ExecClearTuple(st->keyslot);
+		compute_keys(st, econtext);
+		accumulate(st, lookup_group(st), econtext);
+	}
+}
+
 /* date_trunc of a time value, from the cached range when possible */
 Datum
 trunc_key(LedgerAggState *st, int k, Datum v)
