@@ -491,7 +491,6 @@ explain_ledger_agg(CustomScanState *node, List *ancestors, ExplainState *es)
 {
 	LedgerAggState *st = (LedgerAggState *) node;
 	TupleDesc	tupdesc = RelationGetDescr(st->rel);
-	StringInfoData cols;
 
 	ExplainPropertyText("Ledger", RelationGetRelationName(st->rel), es);
 	if (st->quals != NIL)
@@ -508,28 +507,14 @@ explain_ledger_agg(CustomScanState *node, List *ancestors, ExplainState *es)
 								deparse_expression((Node *) make_ands_explicit(st->pushed),
 												   context, es->verbose, false), es);
 	}
-	initStringInfo(&cols);
-	for (int i = 0; i < tupdesc->natts; i++)
-	{
-		if (!st->wanted[i] || TupleDescAttr(tupdesc, i)->attisdropped)
-			continue;
-		if (cols.len > 0)
-			appendStringInfoString(&cols, ", ");
-		appendStringInfoString(&cols, quote_identifier(NameStr(TupleDescAttr(tupdesc, i)->attname)));
-	}
-	if (cols.len > 0)
-		ExplainPropertyText("Columns", cols.data, es);
+	ledger_explain_columns(tupdesc, st->wanted, es);
 	if (es->analyze)
 	{
 		ExplainPropertyInteger("Rows Aggregated", NULL, st->rows_read, es);
 		ExplainPropertyInteger("Groups", NULL, st->nkeys > 0 ? st->groups : 1, es);
 		if (st->expr_keys)
 			ExplainPropertyInteger("Key Evaluations", NULL, st->key_evals, es);
-		ExplainPropertyInteger("Segments", NULL, st->stats.segments, es);
-		ExplainPropertyInteger("Segments Pruned by Range", NULL, st->stats.pruned_range, es);
-		ExplainPropertyInteger("Segments Pruned by Dictionary", NULL, st->stats.pruned_dict, es);
-		ExplainPropertyInteger("Rows Selected by Bitmaps", NULL, st->stats.rows_bitmap, es);
-		ExplainPropertyInteger("Blocks Decompressed", NULL, st->stats.blocks, es);
+		ledger_explain_scan_stats(&st->stats, es);
 	}
 }
 

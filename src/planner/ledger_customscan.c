@@ -430,26 +430,37 @@ explain_ledger_scan(CustomScanState *node, List *ancestors, ExplainState *es)
 		ExplainPropertyText("Ledger Filter", str, es);
 	}
 	if (state->nwanted < tupdesc->natts)
-	{
-		StringInfoData cols;
-
-		initStringInfo(&cols);
-		for (int i = 0; i < tupdesc->natts; i++)
-		{
-			if (!state->wanted[i])
-				continue;
-			if (cols.len > 0)
-				appendStringInfoString(&cols, ", ");
-			appendStringInfoString(&cols, quote_identifier(NameStr(TupleDescAttr(tupdesc, i)->attname)));
-		}
-		ExplainPropertyText("Columns", cols.data, es);
-	}
+		ledger_explain_columns(tupdesc, state->wanted, es);
 	if (es->analyze)
+		ledger_explain_scan_stats(&state->stats, es);
+}
+
+/* EXPLAIN: the columns a scan decodes */
+void
+ledger_explain_columns(TupleDesc tupdesc, const bool *wanted, ExplainState *es)
+{
+	StringInfoData cols;
+
+	initStringInfo(&cols);
+	for (int i = 0; i < tupdesc->natts; i++)
 	{
-		ExplainPropertyInteger("Segments", NULL, state->stats.segments, es);
-		ExplainPropertyInteger("Segments Pruned by Range", NULL, state->stats.pruned_range, es);
-		ExplainPropertyInteger("Segments Pruned by Dictionary", NULL, state->stats.pruned_dict, es);
-		ExplainPropertyInteger("Rows Selected by Bitmaps", NULL, state->stats.rows_bitmap, es);
-		ExplainPropertyInteger("Blocks Decompressed", NULL, state->stats.blocks, es);
+		if (!wanted[i] || TupleDescAttr(tupdesc, i)->attisdropped)
+			continue;
+		if (cols.len > 0)
+			appendStringInfoString(&cols, ", ");
+		appendStringInfoString(&cols, quote_identifier(NameStr(TupleDescAttr(tupdesc, i)->attname)));
 	}
+	if (cols.len > 0)
+		ExplainPropertyText("Columns", cols.data, es);
+}
+
+/* EXPLAIN ANALYZE: what a reader skipped and decoded */
+void
+ledger_explain_scan_stats(LedgerScanStats *stats, ExplainState *es)
+{
+	ExplainPropertyInteger("Segments", NULL, stats->segments, es);
+	ExplainPropertyInteger("Segments Pruned by Range", NULL, stats->pruned_range, es);
+	ExplainPropertyInteger("Segments Pruned by Dictionary", NULL, stats->pruned_dict, es);
+	ExplainPropertyInteger("Rows Selected by Bitmaps", NULL, stats->rows_bitmap, es);
+	ExplainPropertyInteger("Blocks Decompressed", NULL, stats->blocks, es);
 }

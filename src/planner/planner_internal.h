@@ -53,4 +53,11 @@ extern int	ledger_agg_kind(Aggref *agg);
 extern void ledger_agg_register(void);
 extern const CustomScanMethods ledger_agg_scan_methods;
 
+/* ledger_customscan.c: EXPLAIN lines LedgerScan and LedgerAgg share */
+struct ExplainState;
+extern void ledger_explain_columns(TupleDesc tupdesc, const bool *wanted,
+								   struct ExplainState *es);
+extern void ledger_explain_scan_stats(LedgerScanStats *stats,
+									  struct ExplainState *es);
+
 #endif							/* LEDGER_PLANNER_INTERNAL_H */
